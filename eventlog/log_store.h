@@ -1,0 +1,103 @@
+#pragma once
+// The durable, append-only event log on LevelDB (DESIGN.md "Storage": the `log` LevelDB).
+//
+// Layout: one LevelDB per node. Records are keyed 'e' + big-endian uint64 index, so LevelDB's
+// byte order is index order; metadata (cluster identity, Raft term and vote, first index after
+// compaction) lives under 'm' + name. Each record value is
+//   fixed32 masked CRC-32C of the rest | fixed64 term | payload bytes
+// and the CRC is verified on every read: LevelDB's own block checksums catch media errors, ours
+// also catch a wrong value written under a right key (a bug, a bad restore).
+//
+// Durability: every mutating call is a synced LevelDB write (WriteOptions::sync) and returns only
+// once the WAL is fdatasync'ed (STYLE.md rule 5). A crash loses only calls that had not returned.
+// A torn WAL tail (the writer died mid-record) is dropped by LevelDB recovery: those records were
+// never acknowledged. A complete but corrupt record fails Open (paranoid checks) or the Read that
+// meets it with Corruption naming the index: it is never skipped or "repaired" into wrong data.
+//
+// Threading: not thread-safe. One owner (the group-commit storage thread in production) calls
+// every method. Open() is exclusive: LevelDB's LOCK file refuses a second process.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "appliance/env/status.h"
+
+namespace leveldb {
+class DB;
+class Env;
+}  // namespace leveldb
+
+namespace lifeboat::eventlog {
+
+// One log record as Raft sees it: an index, the term it was proposed in, opaque bytes
+// (a serialized events::Event without index and term).
+struct LogRecord {
+  uint64_t index = 0;
+  uint64_t term = 0;
+  std::string payload;
+};
+
+// Limits, units last (STYLE.md rule 8).
+inline constexpr size_t kLogRecordPayloadBytesMax = 64u << 20;  // one event: a 50 MiB mail + margin
+inline constexpr size_t kLogReadBytesDefault = 4u << 20;        // one Read() chunk
+
+struct LogStoreOptions {
+  std::string path;                        // directory of the LevelDB
+  leveldb::Env* leveldb_env = nullptr;     // nullptr: leveldb::Env::Default(); tests inject faults
+  bool create_if_missing = true;
+  size_t block_cache_bytes = 8u << 20;
+};
+
+class LogStore {
+ public:
+  static Result<std::unique_ptr<LogStore>> Open(const LogStoreOptions& options);
+  ~LogStore();
+  LogStore(const LogStore&) = delete;
+  LogStore& operator=(const LogStore&) = delete;
+
+  // Appends `records`, whose indices must continue last_index() + 1 without a gap, in one synced
+  // write batch: all of them are durable when this returns OK, none of them otherwise.
+  // A gap, an oversize payload or a term lower than the last record's is InvalidArgument.
+  Status Append(std::span<const LogRecord> records);
+
+  // Records first..last (inclusive) in index order, stopping once `max_bytes` of payload have
+  // been read (always at least one record). NotFound when `first` is outside
+  // [first_index(), last_index()]; Corruption when a record fails its checksum or is missing.
+  Result<std::vector<LogRecord>> Read(uint64_t first, uint64_t last,
+                                      size_t max_bytes = kLogReadBytesDefault) const;
+
+  // The index range held. An empty log has first_index() == last_index() + 1 (initially 1 and 0;
+  // after CompactPrefix(n) of everything, n + 1 and n).
+  uint64_t first_index() const { return first_index_; }
+  uint64_t last_index() const { return last_index_; }
+  // The term of the record at last_index(), or the compacted-through term; 0 when never written.
+  uint64_t last_term() const { return last_term_; }
+
+  // Removes records with index >= from_index (Raft: a new leader overwrote an uncommitted
+  // suffix). from_index must be > first_index() - 1 and <= last_index() + 1. Synced.
+  Status TruncateSuffix(uint64_t from_index);
+  // Removes records with index <= through_index (covered by a snapshot). Synced; the new first
+  // index is recorded so an emptied log still knows where it continues.
+  Status CompactPrefix(uint64_t through_index);
+
+  // Small synced metadata: cluster identity, Raft term and vote, snapshot markers.
+  Result<std::optional<std::string>> GetMeta(std::string_view name) const;
+  Status PutMeta(std::string_view name, std::string_view value);
+
+  // Approximate bytes on disk, for status and metrics.
+  uint64_t ApproximateBytes() const;
+
+ private:
+  LogStore() = default;
+  std::unique_ptr<leveldb::DB> db_;
+  uint64_t first_index_ = 1;
+  uint64_t last_index_ = 0;
+  uint64_t last_term_ = 0;
+};
+
+}  // namespace lifeboat::eventlog

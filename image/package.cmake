@@ -1,0 +1,1 @@
+# CPack .deb of the node: see image/README.md.

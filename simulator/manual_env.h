@@ -1,0 +1,53 @@
+#pragma once
+// An Env on a manual clock: time moves only when a test or the simulator says so, timers fire in
+// deadline order during Advance(), and randomness comes from a seeded generator. One seed and
+// one sequence of calls replay exactly (DESIGN.md "Determinism"; TigerBeetle TimeSim).
+//
+// Post() is thread-safe like the production Env: closures queue until RunPosted() or Advance()
+// runs them on the caller's thread, which plays the loop thread.
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "appliance/env/env.h"
+
+namespace lifeboat::simulator {
+
+class ManualEnv : public Env {
+ public:
+  // `wall_start`: the wall clock at monotonic time zero.
+  explicit ManualEnv(uint64_t seed, WallTime wall_start = WallTime(1'700'000'000'000'000));
+
+  MonoTime MonotonicNow() override;
+  WallTime WallNow() override;
+  TimerId StartTimer(Duration after, std::function<void()> callback) override;
+  void CancelTimer(TimerId id) override;
+  uint64_t RandomU64() override;
+  void Post(std::function<void()> closure) override;
+
+  // Runs posted closures (including any they post) until none is left. Returns how many ran.
+  size_t RunPosted();
+  // Moves time forward by `by`, firing every timer whose deadline falls within, in deadline order
+  // (ties: the order they were started), running posted closures between timers.
+  void Advance(Duration by);
+  // Advances to the next timer's deadline and fires it; false when no timer is pending.
+  bool FireNextTimer();
+  size_t pending_timers() const { return timers_.size(); }
+
+ private:
+  MonoTime now_{0};
+  WallTime wall_start_;
+  TimerId next_timer_id_ = 1;
+  // (deadline, id) -> callback; ids grow, so ties keep start order (deterministic, but callers
+  // must not rely on it: the production Env gives no such promise).
+  std::map<std::pair<MonoTime, TimerId>, std::function<void()>> timers_;
+  std::mt19937_64 random_;
+  std::mutex posted_mutex_;
+  std::vector<std::function<void()>> posted_;
+};
+
+}  // namespace lifeboat::simulator
