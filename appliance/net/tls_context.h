@@ -1,0 +1,59 @@
+#pragma once
+// Server TLS configuration shared by the SMTP (STARTTLS, RFC 3207) and HTTPS listeners.
+//
+// Policy: TLS 1.2 and 1.3 only, Mozilla's "intermediate" profile (v5.7): ECDHE (and DHE) with
+// AES-GCM or ChaCha20-Poly1305 for TLS 1.2, OpenSSL's default TLS 1.3 suites, curves X25519,
+// P-256, P-384; no compression, no renegotiation, no session tickets keyed for ever.
+//
+// Certificates are reloadable without a restart: Reload() builds a complete new SSL_CTX from the
+// files and swaps it in only if that worked, so a half-copied certificate at 3 a.m. leaves the old
+// one serving. Connections already open keep the context they started with (SSL_CTX is
+// reference-counted by OpenSSL).
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "appliance/env/status.h"
+
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace lifeboat::net {
+
+inline constexpr const char* kTls12CipherList =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305";
+inline constexpr const char* kTlsGroups = "X25519:P-256:P-384";
+
+struct TlsFiles {
+  std::string certificate_chain_path;  // PEM: leaf first, then intermediates
+  std::string private_key_path;        // PEM, readable by the service user only
+};
+
+class ServerTlsContext {
+ public:
+  static Result<std::unique_ptr<ServerTlsContext>> Load(const TlsFiles& files);
+  ~ServerTlsContext();
+
+  // Re-reads the files. On error the previous context keeps serving and the error is returned.
+  Status Reload();
+
+  // A new reference to the current context for one connection: the caller frees it with
+  // SSL_CTX_free once the SSL object is created (SSL_new takes its own reference).
+  SSL_CTX* Acquire() const;
+
+  const TlsFiles& files() const { return files_; }
+
+ private:
+  explicit ServerTlsContext(TlsFiles files) : files_(std::move(files)) {}
+  TlsFiles files_;
+  mutable std::mutex mutex_;
+  SSL_CTX* current_ = nullptr;
+};
+
+// Builds one server SSL_CTX from PEM files with the policy above. Exposed for tests.
+Result<SSL_CTX*> NewServerTlsContext(const TlsFiles& files);
+
+}  // namespace lifeboat::net

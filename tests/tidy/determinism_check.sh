@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Determinism is enforced, not hoped for (DESIGN.md "Determinism"; STYLE.md rules 1-3).
+#
+# Fails when product code reads a clock or a random source outside the Env implementations, or
+# calls libevent outside appliance/. The simulator depends on this: one seed must replay a run.
+#
+# usage: determinism_check.sh ROOT    (ROOT: a source tree with appliance/ eventlog/ modules/ simulator/)
+set -euo pipefail
+root=${1:?usage: determinism_check.sh ROOT}
+cd "$root"
+
+# The only files allowed to touch real clocks and randomness: the production Env.
+env_impls='^appliance/env/libevent_env\.(cc|h)$'
+
+clock_random='std::chrono::[a-z_]*clock::now|_clock::now[[:space:]]*\(|(^|[^.>:_[:alnum:]])time[[:space:]]*\(|std::time[[:space:]]*\(|(^|[^_[:alnum:]])s?rand[[:space:]]*\(|random_device|clock_gettime|gettimeofday|getrandom|RAND_bytes|arc4random|std::mt19937'
+libevent='(^|[^_[:alnum:]])(event_base_|bufferevent_|evhttp_|evconnlistener_|evtimer_|event_new|evsignal_|evdns_)'
+
+dirs=()
+for d in appliance eventlog modules simulator; do [ -d "$d" ] && dirs+=("$d"); done
+[ ${#dirs[@]} -gt 0 ] || { echo "determinism_check: no source folders under $root" >&2; exit 2; }
+
+failed=0
+while IFS= read -r file; do
+  if [[ ! $file =~ $env_impls ]]; then
+    # The manual Env's seeded generator is the one deterministic random source allowed.
+    if [[ $file == simulator/manual_env.* ]]; then
+      hits=$(grep -nE "$clock_random" "$file" | grep -v 'std::mt19937' || true)
+    else
+      hits=$(grep -nE "$clock_random" "$file" || true)
+    fi
+    if [ -n "$hits" ]; then
+      echo "$file: clock or randomness outside the Env implementations (use Env):" >&2
+      echo "$hits" | sed 's/^/  /' >&2
+      failed=1
+    fi
+  fi
+  if [[ $file != appliance/* ]]; then
+    hits=$(grep -nE "$libevent" "$file" || true)
+    if [ -n "$hits" ]; then
+      echo "$file: libevent call outside appliance/ (only the node's drivers see event_base):" >&2
+      echo "$hits" | sed 's/^/  /' >&2
+      failed=1
+    fi
+  fi
+done < <(find "${dirs[@]}" -type f \( -name '*.cc' -o -name '*.h' -o -name '*.c' -o -name '*.cpp' \) | sort)
+
+if [ $failed -ne 0 ]; then
+  echo "determinism_check: FAILED" >&2
+  exit 1
+fi
+echo "determinism_check: clean (${#dirs[@]} folders)"
