@@ -1,0 +1,256 @@
+#include "eventlog/group_commit.h"
+
+#include <algorithm>
+#include <bit>
+#include <utility>
+
+namespace lifeboat::eventlog {
+namespace {
+
+size_t BatchRecordsBucket(size_t records) {
+  LB_CHECK(records >= 1);
+  const size_t bucket = static_cast<size_t>(std::bit_width(records - 1));  // ceil(log2(records))
+  return std::min(bucket, kBatchRecordsBucketCount - 1);
+}
+
+size_t FsyncLatencyBucket(Duration latency) {
+  const auto micros = static_cast<uint64_t>(
+      std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::microseconds>(latency).count()));
+  const int log2_ceiling = std::bit_width(micros - 1);
+  const int bucket = std::max(0, log2_ceiling - kFsyncLatencyFirstBucketLog2Micros);
+  return std::min(static_cast<size_t>(bucket), kFsyncLatencyBucketCount - 1);
+}
+
+}  // namespace
+
+GroupCommitWriter::GroupCommitWriter(Env& env, LogStore& store, GroupCommitOptions options)
+    : env_(env), store_(store), options_(options), loop_state_(std::make_shared<LoopState>()) {
+  LB_CHECK(options_.batch_records_max >= 1);
+  LB_CHECK(options_.batch_bytes_max >= 1);
+  loop_state_->durable_last_index = store_.last_index();
+  thread_ = std::thread([this] { StorageLoop(); });
+}
+
+GroupCommitWriter::~GroupCommitWriter() {
+  Shutdown();
+}
+
+void GroupCommitWriter::Append(uint64_t term, std::string payload, Done done) {
+  LB_CHECK(done != nullptr);
+  auto fail = [this, &done](Status status) {
+    {
+      std::lock_guard lock(mutex_);
+      ++stats_.failed_events;
+    }
+    env_.Post([done = std::move(done), status = std::move(status)] { done(status); });
+  };
+  if (shut_down_) return fail(Status::Unavailable("group commit: the writer is shut down"));
+  if (payload.size() > kLogRecordPayloadBytesMax) {
+    return fail(Status::InvalidArgument(
+        "group commit: payload of " + std::to_string(payload.size()) +
+        " bytes exceeds the limit of " + std::to_string(kLogRecordPayloadBytesMax)));
+  }
+  std::unique_lock lock(mutex_);
+  if (read_only_) {
+    lock.unlock();
+    return fail(Status::IoError("group commit: the log is read-only after a storage error"));
+  }
+  if (queued_bytes_ + payload.size() > options_.queue_bytes_max) {
+    const size_t queued = queued_bytes_;
+    lock.unlock();
+    return fail(Status::ResourceExhausted("group commit: queue holds " + std::to_string(queued) +
+                                          " bytes, limit " +
+                                          std::to_string(options_.queue_bytes_max)));
+  }
+  queued_bytes_ += payload.size();
+  queue_.push_back(Pending{term, std::move(payload), std::move(done)});
+  lock.unlock();
+  work_available_.notify_one();
+}
+
+void GroupCommitWriter::AddDurableListener(DurableListener listener) {
+  LB_CHECK(listener != nullptr);
+  loop_state_->listeners.push_back(std::move(listener));
+}
+
+void GroupCommitWriter::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_available_.notify_one();
+  thread_.join();
+}
+
+GroupCommitStats GroupCommitWriter::stats() const {
+  std::lock_guard lock(mutex_);
+  GroupCommitStats copy = stats_;
+  copy.read_only = read_only_;
+  return copy;
+}
+
+bool GroupCommitWriter::read_only() const {
+  std::lock_guard lock(mutex_);
+  return read_only_;
+}
+
+// Why wait for delivery: proposers often propose again from their callback (an SMTP session
+// moves to its next message, a delivery worker to its next attempt). If the storage thread took
+// the queue the moment it posted a batch's callbacks, those new proposals would miss the next
+// batch and ride the one after, so N outstanding proposers would split into two half-full
+// batches per two fsyncs. Waiting until the loop has run the callbacks (bounded, so a busy or
+// stopped loop costs at most kGroupCommitDeliveryWaitMax) lets them join the next batch.
+void GroupCommitWriter::StorageLoop() {
+  uint64_t posted_batches = 0;
+  for (;;) {
+    std::vector<Pending> batch;
+    {
+      std::unique_lock lock(mutex_);
+      work_available_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued has been written
+      size_t batch_bytes = 0;
+      // Always take at least one record, then as many as fit the batch limits.
+      while (!queue_.empty() && batch.size() < options_.batch_records_max &&
+             (batch.empty() ||
+              batch_bytes + queue_.front().payload.size() <= options_.batch_bytes_max)) {
+        batch_bytes += queue_.front().payload.size();
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    WriteBatch(std::move(batch));
+    WaitForDelivery(++posted_batches);
+  }
+}
+
+void GroupCommitWriter::WaitForDelivery(uint64_t posted_batches) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= options_.batch_records_max) return;
+  }
+  std::unique_lock lock(loop_state_->delivered_mutex);
+  loop_state_->delivered_changed.wait_for(lock, kGroupCommitDeliveryWaitMax, [&] {
+    return loop_state_->delivered_batches >= posted_batches;
+  });
+}
+
+void GroupCommitWriter::WriteBatch(std::vector<Pending> batch) {
+  size_t batch_bytes = 0;
+  for (const Pending& pending : batch) batch_bytes += pending.payload.size();
+  std::vector<Result<uint64_t>> results;
+  results.reserve(batch.size());
+
+  bool read_only;
+  {
+    std::lock_guard lock(mutex_);
+    read_only = read_only_;
+  }
+  if (read_only) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      results.push_back(
+          Status::IoError("group commit: the log is read-only after a storage error"));
+    }
+    PostResults(std::move(batch), std::move(results), std::nullopt, batch_bytes);
+    return;
+  }
+
+  // Assign indices; a record whose term is below the log's is refused alone, not its batch.
+  std::vector<LogRecord> records;
+  records.reserve(batch.size());
+  uint64_t next_index = store_.last_index() + 1;
+  uint64_t term_floor = store_.last_term();
+  for (Pending& pending : batch) {
+    if (pending.term < term_floor) {
+      results.push_back(
+          Status::InvalidArgument("group commit: term " + std::to_string(pending.term) +
+                                  " is below the log's term " + std::to_string(term_floor)));
+      continue;
+    }
+    term_floor = pending.term;
+    results.push_back(next_index);
+    LogRecord& record = records.emplace_back();
+    record.index = next_index++;
+    record.term = pending.term;
+    record.payload = std::move(pending.payload);  // the callback needs only the index
+  }
+
+  Status status = Status::Ok();
+  Duration fsync_time{0};
+  if (!records.empty()) {
+    const MonoTime start = env_.MonotonicNow();
+    status = store_.Append(records);
+    fsync_time = env_.MonotonicNow() - start;
+  }
+  if (!status.ok()) {
+    const Status failure = Status::IoError("group commit: " + status.ToString());
+    for (Result<uint64_t>& result : results) {
+      if (result.ok()) result = failure;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      read_only_ = true;
+    }
+    PostResults(std::move(batch), std::move(results), std::nullopt, batch_bytes);
+    return;
+  }
+  if (!records.empty()) {
+    size_t record_bytes = 0;
+    for (const LogRecord& record : records) record_bytes += record.payload.size();
+    RecordBatchStats(records.size(), record_bytes, fsync_time);
+  }
+  std::optional<uint64_t> durable;
+  if (!records.empty()) durable = records.back().index;
+  PostResults(std::move(batch), std::move(results), durable, batch_bytes);
+}
+
+void GroupCommitWriter::RecordBatchStats(size_t records, size_t bytes, Duration fsync_time) {
+  std::lock_guard lock(mutex_);
+  stats_.appended_events += records;
+  stats_.appended_bytes += bytes;
+  stats_.batches += 1;
+  const auto nanos = static_cast<uint64_t>(std::max<int64_t>(0, fsync_time.count()));
+  stats_.fsync_nanos_total += nanos;
+  stats_.fsync_nanos_max = std::max(stats_.fsync_nanos_max, nanos);
+  stats_.batch_records_histogram[BatchRecordsBucket(records)] += 1;
+  stats_.fsync_latency_histogram[FsyncLatencyBucket(fsync_time)] += 1;
+}
+
+void GroupCommitWriter::PostResults(std::vector<Pending> batch,
+                                    std::vector<Result<uint64_t>> results,
+                                    std::optional<uint64_t> durable_last_index,
+                                    size_t charged_bytes) {
+  LB_CHECK(batch.size() == results.size());
+  uint64_t failed = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!results[i].ok()) ++failed;
+  }
+  std::vector<Done> dones;
+  dones.reserve(batch.size());
+  for (Pending& pending : batch) dones.push_back(std::move(pending.done));
+  {
+    std::lock_guard lock(mutex_);
+    stats_.failed_events += failed;
+    LB_CHECK(queued_bytes_ >= charged_bytes);
+    queued_bytes_ -= charged_bytes;
+  }
+  // One closure per batch: Post keeps the order of one thread's posts, so callbacks run in index
+  // order across batches too, and listeners see an index only after its callback ran.
+  env_.Post([dones = std::move(dones), results = std::move(results), durable_last_index,
+             loop_state = loop_state_]() mutable {
+    for (size_t i = 0; i < dones.size(); ++i) dones[i](std::move(results[i]));
+    if (durable_last_index.has_value()) {
+      LB_CHECK(*durable_last_index > loop_state->durable_last_index);
+      loop_state->durable_last_index = *durable_last_index;
+      for (const DurableListener& listener : loop_state->listeners) listener(*durable_last_index);
+    }
+    {
+      std::lock_guard lock(loop_state->delivered_mutex);
+      ++loop_state->delivered_batches;
+    }
+    loop_state->delivered_changed.notify_one();
+  });
+}
+
+}  // namespace lifeboat::eventlog

@@ -9,15 +9,23 @@
 // also catch a wrong value written under a right key (a bug, a bad restore).
 //
 // Durability: every mutating call is a synced LevelDB write (WriteOptions::sync) and returns only
-// once the WAL is fdatasync'ed (STYLE.md rule 5). A crash loses only calls that had not returned.
-// A torn WAL tail (the writer died mid-record) is dropped by LevelDB recovery: those records were
-// never acknowledged. A complete but corrupt record fails Open (paranoid checks) or the Read that
-// meets it with Corruption naming the index: it is never skipped or "repaired" into wrong data.
+// once the WAL is fdatasync'ed (STYLE.md rule 5), and each new WAL file's name is made durable
+// (directory fsync) before it receives records (wal_dir_sync_env.h). A crash loses only calls that
+// had not returned. A torn WAL tail (the writer died mid-record) is dropped by LevelDB recovery:
+// those records were never acknowledged. A complete but corrupt record fails Open (paranoid checks)
+// or the Read that meets it with Corruption naming the index: it is never skipped or "repaired"
+// into wrong data.
 //
-// Threading: not thread-safe. One owner (the group-commit storage thread in production) calls
-// every method. Open() is exclusive: LevelDB's LOCK file refuses a second process.
+// Threading: one writer. A single owner (the group-commit storage thread in production) calls the
+// mutating methods (Append, TruncateSuffix, CompactPrefix, PutMeta). Read, GetMeta, the index
+// accessors and ApproximateBytes may be called from any thread concurrently (LevelDB is
+// thread-safe for that; the index fields are atomics), so the projection runner and the admin API
+// read while the writer appends. A Read racing a CompactPrefix may answer NotFound; it never
+// invents or skips a record. Open() is exclusive: LevelDB's LOCK file refuses a second process.
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -28,8 +36,10 @@
 #include "appliance/env/status.h"
 
 namespace leveldb {
+class Cache;
 class DB;
 class Env;
+class Status;
 }  // namespace leveldb
 
 namespace lifeboat::eventlog {
@@ -47,10 +57,16 @@ inline constexpr size_t kLogRecordPayloadBytesMax = 64u << 20;  // one event: a 
 inline constexpr size_t kLogReadBytesDefault = 4u << 20;        // one Read() chunk
 
 struct LogStoreOptions {
-  std::string path;                        // directory of the LevelDB
-  leveldb::Env* leveldb_env = nullptr;     // nullptr: leveldb::Env::Default(); tests inject faults
+  std::string path;                     // directory of the LevelDB
+  leveldb::Env* leveldb_env = nullptr;  // nullptr: leveldb::Env::Default(); tests inject faults
   bool create_if_missing = true;
   size_t block_cache_bytes = 8u << 20;
+  // Syncs a directory; nullptr: fsync through POSIX. The fault-injection disk passes its own so
+  // that the syncs of new WAL names are visible to its crash model (wal_dir_sync_env.h).
+  std::function<leveldb::Status(const std::string& directory)> sync_directory;
+  // LevelDB memtable size: how much of the WAL is replayed at open. Tests make it small to force
+  // memtable flushes and compactions under fault injection.
+  size_t write_buffer_bytes = 8u << 20;
 };
 
 class LogStore {
@@ -61,31 +77,37 @@ class LogStore {
   LogStore& operator=(const LogStore&) = delete;
 
   // Appends `records`, whose indices must continue last_index() + 1 without a gap, in one synced
-  // write batch: all of them are durable when this returns OK, none of them otherwise.
-  // A gap, an oversize payload or a term lower than the last record's is InvalidArgument.
+  // write batch: all of them are durable when this returns OK. A gap, an oversize payload or a
+  // term lower than the last record's is InvalidArgument, and nothing is written. After an
+  // IoError the batch is invisible to this process (LevelDB then refuses every later write), but
+  // its bytes may have reached the WAL before the fsync failed, so it can reappear after a
+  // restart, whole: a failed append means "unknown", never "absent" (hence at-least-once).
   Status Append(std::span<const LogRecord> records);
 
-  // Records first..last (inclusive) in index order, stopping once `max_bytes` of payload have
-  // been read (always at least one record). NotFound when `first` is outside
-  // [first_index(), last_index()]; Corruption when a record fails its checksum or is missing.
+  // Records first..last (inclusive; `last` is clamped to last_index()) in index order, stopping
+  // once `max_bytes` of payload have been read (always at least one record). NotFound when `first`
+  // is outside [first_index(), last_index()]; InvalidArgument when last < first; Corruption when a
+  // record fails its checksum or is missing inside the range.
   Result<std::vector<LogRecord>> Read(uint64_t first, uint64_t last,
                                       size_t max_bytes = kLogReadBytesDefault) const;
 
   // The index range held. An empty log has first_index() == last_index() + 1 (initially 1 and 0;
   // after CompactPrefix(n) of everything, n + 1 and n).
-  uint64_t first_index() const { return first_index_; }
-  uint64_t last_index() const { return last_index_; }
+  uint64_t first_index() const { return first_index_.load(std::memory_order_acquire); }
+  uint64_t last_index() const { return last_index_.load(std::memory_order_acquire); }
   // The term of the record at last_index(), or the compacted-through term; 0 when never written.
-  uint64_t last_term() const { return last_term_; }
+  uint64_t last_term() const { return last_term_.load(std::memory_order_acquire); }
 
   // Removes records with index >= from_index (Raft: a new leader overwrote an uncommitted
   // suffix). from_index must be > first_index() - 1 and <= last_index() + 1. Synced.
   Status TruncateSuffix(uint64_t from_index);
   // Removes records with index <= through_index (covered by a snapshot). Synced; the new first
-  // index is recorded so an emptied log still knows where it continues.
+  // index (and the term of record through_index) is recorded so an emptied log still knows where
+  // it continues. through_index < first_index() is a no-op; > last_index() is InvalidArgument.
   Status CompactPrefix(uint64_t through_index);
 
-  // Small synced metadata: cluster identity, Raft term and vote, snapshot markers.
+  // Small synced metadata: cluster identity, Raft term and vote, snapshot markers. Names starting
+  // with "lifeboat.log." belong to the store itself: PutMeta refuses them (InvalidArgument).
   Result<std::optional<std::string>> GetMeta(std::string_view name) const;
   Status PutMeta(std::string_view name, std::string_view value);
 
@@ -94,10 +116,16 @@ class LogStore {
 
  private:
   LogStore() = default;
+  Status LoadRange();
+  Result<uint64_t> ReadTerm(uint64_t index) const;
+
+  // The cache and the Env must outlive the DB: declared first, destroyed last.
+  std::unique_ptr<leveldb::Cache> block_cache_;
+  std::unique_ptr<leveldb::Env> env_;  // WalDirSyncEnv over the caller's or the default Env
   std::unique_ptr<leveldb::DB> db_;
-  uint64_t first_index_ = 1;
-  uint64_t last_index_ = 0;
-  uint64_t last_term_ = 0;
+  std::atomic<uint64_t> first_index_{1};
+  std::atomic<uint64_t> last_index_{0};
+  std::atomic<uint64_t> last_term_{0};
 };
 
 }  // namespace lifeboat::eventlog

@@ -33,8 +33,9 @@ class Projection {
   virtual ~Projection() = default;
   // Stable short name, the key prefix: "mailbox", "directory", "routing". Never renamed.
   virtual std::string_view name() const = 0;
-  // Applies one committed event. Events of payload types this projection does not handle, and
-  // unknown types (payload_case() == PAYLOAD_NOT_SET), are ignored by returning OK.
+  // Applies one committed event. `event` (index and term filled in) is valid only during the call:
+  // the runner reuses it for the next record. Events of payload types this projection does not
+  // handle, and unknown types (payload_case() == PAYLOAD_NOT_SET), are ignored by returning OK.
   // An error stops the runner (state stays at the last committed batch) and is reported: it means
   // the log holds something this version cannot fold, not something to skip.
   virtual Status Apply(const events::Event& event, ProjectionState& state) = 0;

@@ -4,10 +4,11 @@
 
 namespace lifeboat::simulator {
 
-ManualEnv::ManualEnv(uint64_t seed, WallTime wall_start)
-    : wall_start_(wall_start), random_(seed) {}
+ManualEnv::ManualEnv(uint64_t seed, WallTime wall_start) : wall_start_(wall_start), random_(seed) {}
 
-MonoTime ManualEnv::MonotonicNow() { return now_; }
+MonoTime ManualEnv::MonotonicNow() {
+  return now_;
+}
 
 WallTime ManualEnv::WallNow() {
   return wall_start_ + std::chrono::duration_cast<WallTime>(now_);
@@ -29,7 +30,9 @@ void ManualEnv::CancelTimer(TimerId id) {
   }
 }
 
-uint64_t ManualEnv::RandomU64() { return random_(); }
+uint64_t ManualEnv::RandomU64() {
+  return random_();
+}
 
 void ManualEnv::Post(std::function<void()> closure) {
   std::lock_guard lock(posted_mutex_);

@@ -8,9 +8,9 @@
 // implementations may read a clock or a random source: tests/tidy/determinism_check enforces it.
 //
 // Threading: MonotonicNow(), WallNow() and Post() are thread-safe (storage threads time their
-// fsyncs and post results back); every other method is called on the loop thread only. Callbacks (timers,
-// posted closures) always run on the loop thread. Two timers with the same deadline run in an
-// unspecified order: never rely on it (STYLE.md rule 3).
+// fsyncs and post results back); every other method is called on the loop thread only. Callbacks
+// (timers, posted closures) always run on the loop thread. Two timers with the same deadline run in
+// an unspecified order: never rely on it (STYLE.md rule 3).
 
 #include <chrono>
 #include <cstdint>

@@ -15,14 +15,14 @@ namespace lifeboat {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // input that breaks a rule: bad config value, malformed command
-  kNotFound,           // no such key, index, user, mailbox
-  kCorruption,         // stored data failed a checksum or a structural check
-  kIoError,            // the disk or the OS said no
-  kResourceExhausted,  // a named limit was reached (queue bytes, disk reserve, sessions)
-  kUnavailable,        // try again later: peer down, node read-only, not leader
-  kFailedPrecondition, // the system is not in a state to do this (another cluster's data dir)
-  kAborted,            // shut down while in flight
+  kInvalidArgument,     // input that breaks a rule: bad config value, malformed command
+  kNotFound,            // no such key, index, user, mailbox
+  kCorruption,          // stored data failed a checksum or a structural check
+  kIoError,             // the disk or the OS said no
+  kResourceExhausted,   // a named limit was reached (queue bytes, disk reserve, sessions)
+  kUnavailable,         // try again later: peer down, node read-only, not leader
+  kFailedPrecondition,  // the system is not in a state to do this (another cluster's data dir)
+  kAborted,             // shut down while in flight
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -33,7 +33,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
@@ -61,7 +63,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit on purpose
+  Result(T value) : state_(std::move(value)) {}        // NOLINT: implicit on purpose
   Result(Status status) : state_(std::move(status)) {  // NOLINT
     LB_CHECK(!std::get<Status>(state_).ok());
   }
@@ -95,8 +97,8 @@ class [[nodiscard]] Result {
 }  // namespace lifeboat
 
 // Return early from a function returning Status or Result<T> when `expr` failed.
-#define LB_RETURN_IF_ERROR(expr)                       \
-  do {                                                 \
-    ::lifeboat::Status lb_status_ = (expr);            \
-    if (!lb_status_.ok()) return lb_status_;           \
+#define LB_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::lifeboat::Status lb_status_ = (expr);  \
+    if (!lb_status_.ok()) return lb_status_; \
   } while (false)

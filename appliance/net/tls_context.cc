@@ -57,7 +57,9 @@ Result<std::unique_ptr<ServerTlsContext>> ServerTlsContext::Load(const TlsFiles&
   return holder;
 }
 
-ServerTlsContext::~ServerTlsContext() { SSL_CTX_free(current_); }
+ServerTlsContext::~ServerTlsContext() {
+  SSL_CTX_free(current_);
+}
 
 Status ServerTlsContext::Reload() {
   Result<SSL_CTX*> fresh = NewServerTlsContext(files_);

@@ -1,0 +1,67 @@
+#pragma once
+// The `lifeboat` command line: one file per command (appliance/cli/<name>_command.cc), dispatched
+// by main.cc. Exit codes: 0 ok, 1 operating error (the message says what), 2 usage.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "appliance/config/config.h"
+#include "appliance/env/status.h"
+
+namespace lifeboat {
+class Node;
+namespace eventlog {
+class LogStore;
+}  // namespace eventlog
+}  // namespace lifeboat
+
+namespace lifeboat::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+
+inline constexpr std::string_view kSystemConfigPath = "/etc/lifeboat/lifeboat.toml";
+inline constexpr std::string_view kDemoDataDir = "/var/lib/lifeboat-demo";
+
+// Arguments after the command name.
+using Args = std::vector<std::string>;
+
+int ServeCommand(const Args& args);
+int StatusCommand(const Args& args);
+int LogCommand(const Args& args);
+int RebuildCommand(const Args& args);
+int VersionCommand(const Args& args);
+int DemoCommand(const Args& args);
+
+// Prints "lifeboat: <message>" on stderr and returns kExitError.
+int Fail(const std::string& message);
+// Prints "lifeboat: <message>" and the usage line on stderr and returns kExitUsage.
+int UsageError(const std::string& message);
+
+// Takes "--name VALUE" (or "--name=VALUE") out of `args`. Error when VALUE is missing.
+Result<std::optional<std::string>> TakeOption(Args& args, const std::string& name);
+// Takes the flag "--name" out of `args`.
+bool TakeFlag(Args& args, const std::string& name);
+
+// The config file to use: --config if given, else $LIFEBOAT_CONFIG, else the first of
+// /etc/lifeboat/lifeboat.toml and /var/lib/lifeboat-demo/lifeboat.toml that exists.
+Result<std::string> FindConfigPath(const std::optional<std::string>& flag);
+// FindConfigPath + LoadConfigFile.
+Result<config::Config> LoadConfig(const std::optional<std::string>& flag);
+
+// GET `target` from the admin API of the node `config` describes, with the token from its data
+// dir. Unavailable when the node is not running. A non-200 reply is an error carrying its body.
+Result<std::string> QueryNode(const config::Config& config, const std::string& target);
+
+// Opens <data_dir>/log directly (the node is not running). FailedPrecondition naming the LOCK
+// when a running node holds it; NotFound when there is no log yet.
+Result<std::unique_ptr<eventlog::LogStore>> OpenLogOffline(const config::Config& config);
+
+// Runs a node with `config` until SIGTERM/SIGINT; `on_started` runs once it listens.
+int RunNode(const config::Config& config, const std::function<void(Node&)>& on_started);
+
+}  // namespace lifeboat::cli

@@ -1,0 +1,66 @@
+// lifeboat serve [--config FILE]: run the node until SIGTERM or SIGINT.
+#include <signal.h>
+
+#include <cstdio>
+
+#include "appliance/cli/cli.h"
+#include "appliance/env/libevent_env.h"
+#include "appliance/log/logger.h"
+#include "appliance/node.h"
+
+namespace lifeboat::cli {
+
+int RunNode(const config::Config& config, const std::function<void(Node&)>& on_started) {
+  // A closed admin connection must not kill the node: writes report EPIPE instead.
+  signal(SIGPIPE, SIG_IGN);
+  auto env = LibeventEnv::Create();
+  if (!env.ok()) return Fail(env.status().ToString());
+  Logger logger(**env, config.log.level);
+  Node* running = nullptr;
+  bool stopping = false;
+  auto stop = [&](const char* signal_name) {
+    logger.Info("node", "stopping", {{"signal", std::string_view(signal_name)}});
+    // A second signal stops at once; the first drains messages in flight (bounded).
+    if (running == nullptr || stopping) {
+      (*env)->Stop();
+      return;
+    }
+    stopping = true;
+    running->BeginDrain([&] { (*env)->Stop(); });
+  };
+  for (auto [number, name] : {std::pair{SIGTERM, "SIGTERM"}, std::pair{SIGINT, "SIGINT"}}) {
+    Status watched = (*env)->OnSignal(number, [&stop, name] { stop(name); });
+    if (!watched.ok()) return Fail(watched.ToString());
+  }
+  Status watched = (*env)->OnSignal(SIGHUP, [&running] {
+    if (running != nullptr) (void)running->ReloadTls();
+  });
+  if (!watched.ok()) return Fail(watched.ToString());
+  // Signals are watched before the node starts: one that arrives while it opens its databases
+  // is held by libevent and stops the loop as soon as it runs, never killing the process
+  // half-way (the default action of SIGTERM).
+  auto node = Node::Start(config, **env, logger);
+  if (!node.ok()) {
+    logger.Error("node", "cannot start", {{"error", node.status().ToString()}});
+    return Fail(node.status().message());
+  }
+  running = node->get();
+  if (on_started) on_started(**node);
+  Status ran = (*env)->Run();
+  Status stopped = (*node)->Shutdown();
+  if (!ran.ok()) return Fail(ran.ToString());
+  if (!stopped.ok()) return Fail(stopped.ToString());
+  return kExitOk;
+}
+
+int ServeCommand(const Args& arguments) {
+  Args args = arguments;
+  auto config_flag = TakeOption(args, "--config");
+  if (!config_flag.ok()) return UsageError(config_flag.status().message());
+  if (!args.empty()) return UsageError("serve: unexpected argument \"" + args.front() + "\"");
+  auto config = LoadConfig(*config_flag);
+  if (!config.ok()) return Fail(config.status().message());
+  return RunNode(*config, nullptr);
+}
+
+}  // namespace lifeboat::cli

@@ -1,0 +1,113 @@
+#pragma once
+// The node's configuration (/etc/lifeboat/lifeboat.toml). One struct per [section]; each section
+// has its parser in its own file (appliance/config/<name>_section.cc) and one line in the section
+// list of config.cc. To add a section: a struct here, a field in Config, a parser file, a line in
+// kSections. Unknown sections and keys are errors.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "appliance/env/status.h"
+#include "appliance/log/logger.h"
+
+namespace lifeboat::config {
+
+// [node]
+inline constexpr size_t kIdentifierBytesMax = 64;
+inline constexpr std::string_view kIdentifierExpected = "[a-z0-9-]{1,64}";
+struct NodeConfig {
+  std::string id;          // this node's name, unique in the cluster
+  std::string cluster_id;  // written into the data dir at first start; a mismatch refuses to run
+  std::string data_dir;    // absolute path; holds log/, state/, admin.token
+};
+
+// [admin]
+inline constexpr std::string_view kAdminListenDefault = "127.0.0.1:9025";
+struct AdminConfig {
+  std::string listen = std::string(kAdminListenDefault);
+  std::string host = "127.0.0.1";  // "127.0.0.1" or "::1"
+  uint16_t port = 9025;
+};
+
+// [log]
+struct LogConfig {
+  LogLevel level = LogLevel::kInfo;
+};
+
+// [tls]: the certificate SMTP STARTTLS and HTTPS present. Optional until those listeners exist.
+struct TlsConfig {
+  std::optional<std::string> certificate;  // PEM file
+  std::optional<std::string> private_key;  // PEM file
+};
+
+// [eventlog]
+inline constexpr int64_t kGroupCommitBatchBytesMin = 64 * 1024;
+inline constexpr int64_t kGroupCommitBatchBytesLimit = 64 * 1024 * 1024;
+inline constexpr int64_t kGroupCommitBatchBytesDefault = 8 * 1024 * 1024;
+struct EventlogConfig {
+  int64_t group_commit_batch_bytes_max = kGroupCommitBatchBytesDefault;
+};
+
+// [smtp]: the inbound SMTP listener (modules/smtp). Without the section the node runs no SMTP.
+inline constexpr int64_t kSmtpMessageBytesMaxLimit = 256ll << 20;
+inline constexpr int64_t kSmtpDiskReserveBytesDefault = 1ll << 30;
+struct SmtpConfig {
+  bool enabled = false;                       // the section is present
+  std::string listen;                         // "0.0.0.0:25"
+  std::string hostname;                       // greeting, EHLO, Received: header
+  std::vector<std::string> domains;           // the domains we receive mail for, lower case
+  std::vector<std::string> trusted_networks;  // may relay to other domains (CIDR)
+  std::vector<std::string> journal_networks;  // journal sources: mail is filed as history (CIDR)
+  int64_t message_bytes_max = 50ll << 20;
+  int64_t recipients_per_message_max = 100;
+  int64_t sessions_per_ip_max = 20;
+  int64_t sessions_total_max = 1000;
+  int64_t message_burst_per_ip_max = 60;
+  int64_t message_interval_per_ip_ms = 1000;
+  // New mail gets 452 4.3.1 while the data dir's file system has less than this free.
+  int64_t disk_reserve_bytes = kSmtpDiskReserveBytesDefault;
+};
+
+// [directory]: where the directory comes from. An import file (CSV or LDIF, for administrators
+// without LDAP access and for the demo) is imported at every start; LDAP/AD is synced on an
+// interval. Both may be set: each owns the entries it brought (DirectoryEntry.source).
+inline constexpr int64_t kDirectorySyncIntervalSecondsDefault = 300;
+struct DirectoryConfig {
+  std::optional<std::string> import_file;  // absolute path, *.csv or *.ldif
+  std::vector<std::string> ldap_uris;      // ldaps://dc1.corp.example:636, tried in order
+  bool start_tls = false;
+  std::string ca_file;  // "" = the system trust store
+  std::string bind_dn;
+  std::string password_file;  // mode 0600, readable by the service user only
+  std::string base_dn;
+  std::string filter;  // "" = the module's default
+  std::string private_address_attribute = "otherMailbox";
+  int64_t sync_interval_seconds = kDirectorySyncIntervalSecondsDefault;
+};
+
+struct Config {
+  std::string origin;  // the file it came from
+  NodeConfig node;
+  AdminConfig admin;
+  LogConfig log;
+  TlsConfig tls;
+  EventlogConfig eventlog;
+  SmtpConfig smtp;
+  DirectoryConfig directory;
+};
+
+// Parses and validates. Errors are InvalidArgument with a one-line message starting "config: ".
+Result<Config> ParseConfig(std::string_view text, std::string_view origin);
+// Reads `path` (at most kConfigFileBytesMax) and parses it.
+Result<Config> LoadConfigFile(const std::string& path);
+
+// Helpers shared by section parsers.
+bool IsIdentifier(std::string_view text);  // [a-z0-9-]{1,64}
+// "host:port" or "[v6]:port" with port 1..65535 -> host, port. False when the shape is wrong.
+bool SplitHostPort(std::string_view text, std::string& host, uint16_t& port);
+
+}  // namespace lifeboat::config

@@ -1,0 +1,157 @@
+#include "appliance/directory_service.h"
+
+#include "appliance/json/json_writer.h"
+#include "modules/directory/importer.h"
+
+namespace lifeboat {
+namespace {
+
+constexpr std::string_view kComponent = "directory";
+
+std::string BaseName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+DirectoryService::DirectoryService(const config::DirectoryConfig& config, Env& env, Logger& logger,
+                                   eventlog::Proposer& proposer, directory::DirectoryView& view,
+                                   const directory::DirectoryProjection& projection)
+    : config_(config),
+      env_(env),
+      logger_(logger),
+      proposer_(proposer),
+      view_(view),
+      projection_(projection) {
+  if (!config_.ldap_uris.empty()) {
+    directory::LdapSourceOptions options;
+    options.uris = config_.ldap_uris;
+    options.start_tls = config_.start_tls;
+    options.ca_file = config_.ca_file;
+    options.bind_dn = config_.bind_dn;
+    options.password_file = config_.password_file;
+    options.base_dn = config_.base_dn;
+    if (!config_.filter.empty()) options.filter = config_.filter;
+    options.private_address_attribute = config_.private_address_attribute;
+    source_ = std::make_unique<directory::LdapSource>(env_, options);
+    directory::DirectorySyncOptions sync_options;
+    sync_options.sync.source = "ldap";
+    sync_options.sync.private_address_attribute = config_.private_address_attribute;
+    sync_options.interval = std::chrono::seconds(config_.sync_interval_seconds);
+    sync_ = std::make_unique<directory::DirectorySync>(env_, *source_, view_, projection_,
+                                                       proposer_, sync_options);
+  }
+}
+
+DirectoryService::~DirectoryService() {
+  *alive_ = false;
+  Stop();
+}
+
+Status DirectoryService::Start() {
+  if (config_.import_file.has_value()) {
+    Status imported = ImportNow(false, [this, alive = alive_](Status status) {
+      if (!*alive) return;
+      last_import_outcome_ = status.ok() ? "ok" : status.ToString();
+      if (status.ok()) {
+        logger_.Info(kComponent, "import done",
+                     {{"file", *config_.import_file}, {"entries", view_.size()}});
+      } else {
+        logger_.Error(kComponent, "import failed",
+                      {{"file", *config_.import_file}, {"error", status.ToString()}});
+      }
+    });
+    // A bad import file is reported, never fatal: the last imported state keeps serving.
+    if (!imported.ok()) {
+      last_import_outcome_ = imported.ToString();
+      logger_.Error(kComponent, "import refused",
+                    {{"file", *config_.import_file}, {"error", imported.ToString()}});
+    }
+  }
+  if (sync_ != nullptr) sync_->Start();
+  return Status::Ok();
+}
+
+void DirectoryService::Stop() {
+  if (sync_ != nullptr) sync_->Stop();
+}
+
+void DirectoryService::SyncNow(bool full, bool confirm_mass_deprovision,
+                               std::function<void(Status)> done) {
+  if (sync_ == nullptr) {
+    done(Status::Unavailable("no LDAP server configured ([directory] ldap_uris)"));
+    return;
+  }
+  sync_->SyncNow(full ? directory::SyncMode::kFull : directory::SyncMode::kIncremental,
+                 confirm_mass_deprovision, std::move(done));
+}
+
+Status DirectoryService::ImportNow(bool confirm_mass_deprovision,
+                                   std::function<void(Status)> done) {
+  if (!config_.import_file.has_value()) {
+    return Status::FailedPrecondition("no [directory] import_file configured");
+  }
+  const std::string& path = *config_.import_file;
+  // A bounded file read (kImportFileBytesMax): the start path and an operator command, both
+  // rare; the loop is not serving mail traffic from it.
+  auto text = directory::ReadImportFile(path);
+  if (!text.ok()) return text.status();
+  auto format = directory::FormatFromFileName(path);
+  if (!format.ok()) return format.status();
+  directory::SyncOptions options;
+  options.private_address_attribute = config_.private_address_attribute;
+  options.confirm_mass_deprovision = confirm_mass_deprovision;
+  auto events = directory::ComputeImport(view_.Snapshot(), BaseName(path), *text, *format, options);
+  if (!events.ok()) return events.status();
+  ProposeInOrder(std::move(events).value(), 0, std::move(done));
+  return Status::Ok();
+}
+
+void DirectoryService::ProposeInOrder(std::vector<events::Event> events, size_t next,
+                                      std::function<void(Status)> done) {
+  if (next == events.size()) {
+    done(Status::Ok());
+    return;
+  }
+  // One at a time: the completion event must not be durable before the changes it counts.
+  events::Event event = events[next];
+  proposer_.Propose(std::move(event), [this, alive = alive_, events = std::move(events), next,
+                                       done = std::move(done)](Result<uint64_t> index) mutable {
+    if (!*alive) return;
+    if (!index.ok()) {
+      done(index.status());
+      return;
+    }
+    ProposeInOrder(std::move(events), next + 1, std::move(done));
+  });
+}
+
+std::string DirectoryService::StatusJson(WallTime now) const {
+  json::ObjectWriter writer;
+  writer.Uint("entries", view_.size());
+  if (config_.import_file.has_value()) {
+    writer.String("import_file", *config_.import_file)
+        .String("import_outcome", last_import_outcome_);
+  }
+  if (sync_ != nullptr) {
+    directory::DirectorySyncStatus status = sync_->status();
+    writer.String("ldap_server", status.source.server)
+        .String("ldap_method", status.source.method)
+        .String("last_outcome", status.last_outcome)
+        .String("last_error", status.source.last_error)
+        .Bool("running", status.running);
+    if (status.source.last_success.has_value()) {
+      auto age =
+          std::chrono::duration_cast<std::chrono::seconds>(now - *status.source.last_success);
+      writer
+          .Int(
+              "last_success_unix_seconds",
+              std::chrono::duration_cast<std::chrono::seconds>(*status.source.last_success).count())
+          .Int("last_success_age_seconds", age.count());
+    }
+  }
+  return writer.Finish();
+}
+
+}  // namespace lifeboat

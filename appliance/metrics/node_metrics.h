@@ -1,0 +1,31 @@
+#pragma once
+// The node's metrics, registered once at startup (names are an operator contract: dashboards and
+// alerts depend on them, so never rename one). The group-commit figures mirror the writer's own
+// cumulative statistics (eventlog/group_commit.h), with the writer's bucket bounds, refreshed
+// before each scrape.
+
+#include <string_view>
+
+#include "appliance/metrics/metrics.h"
+
+namespace lifeboat::eventlog {
+struct GroupCommitStats;
+}  // namespace lifeboat::eventlog
+
+namespace lifeboat::metrics {
+
+struct NodeMetrics {
+  // `registry` must outlive this object.
+  NodeMetrics(Registry& registry, std::string_view version);
+
+  // Copies the writer's cumulative figures into the mirrored metrics. Any thread.
+  void LoadGroupCommitStats(const eventlog::GroupCommitStats& stats);
+
+  Counter* events_appended = nullptr;      // lifeboat_events_appended_total
+  Histogram* batch_events = nullptr;       // lifeboat_group_commit_batch_events
+  Histogram* fsync_seconds = nullptr;      // lifeboat_fsync_seconds
+  Gauge* projection_lag_events = nullptr;  // lifeboat_projection_lag_events
+  Gauge* log_last_index = nullptr;         // lifeboat_log_last_index
+};
+
+}  // namespace lifeboat::metrics

@@ -1,0 +1,190 @@
+#include "appliance/net/stream_connection.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <unistd.h>
+
+#include <vector>
+
+namespace lifeboat::net {
+
+Result<std::unique_ptr<StreamConnection>> StreamConnection::Adopt(event_base* base, int fd,
+                                                                  std::string peer,
+                                                                  Handler* handler) {
+  LB_CHECK(base != nullptr && handler != nullptr && fd >= 0);
+  std::unique_ptr<StreamConnection> connection(new StreamConnection(std::move(peer), handler));
+  connection->base_ = base;
+  evutil_make_socket_nonblocking(fd);
+  connection->bev_ = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+  if (connection->bev_ == nullptr) {
+    ::close(fd);
+    return Status::ResourceExhausted("bufferevent_socket_new failed for " + connection->peer_);
+  }
+  connection->InstallCallbacks();
+  return connection;
+}
+
+StreamConnection::~StreamConnection() {
+  if (flush_check_ != nullptr) event_free(flush_check_);
+  if (bev_ != nullptr) bufferevent_free(bev_);
+}
+
+// How often a closing TLS connection checks whether the socket under the filter has drained
+// (the filter reports its own buffer empty as soon as it has encrypted everything).
+constexpr timeval kFlushCheckInterval = {0, 5000};
+// A peer that stops reading cannot hold a closing connection open for ever.
+constexpr int kFlushChecksMax = 2000;  // 10 s
+
+size_t StreamConnection::UnsentBytes() const {
+  if (bev_ == nullptr) return 0;
+  size_t bytes = evbuffer_get_length(bufferevent_get_output(bev_));
+  if (bufferevent* under = bufferevent_get_underlying(bev_)) {
+    bytes += evbuffer_get_length(bufferevent_get_output(under));
+  }
+  return bytes;
+}
+
+void StreamConnection::FinishWhenFlushed() {
+  if (finished_) return;
+  if (UnsentBytes() == 0) {
+    Finish("closed by server");
+    return;
+  }
+  if (bufferevent_get_underlying(bev_) == nullptr) return;  // OnWrite fires when it drains
+  if (flush_check_ == nullptr) {
+    flush_check_ = evtimer_new(base_, &StreamConnection::OnFlushCheck, this);
+  }
+  evtimer_add(flush_check_, &kFlushCheckInterval);
+}
+
+void StreamConnection::OnFlushCheck(int, short, void* arg) {
+  auto* self = static_cast<StreamConnection*>(arg);
+  if (++self->flush_checks_ > kFlushChecksMax) {
+    self->Finish("closed by server (peer did not read the last reply)");
+    return;
+  }
+  self->FinishWhenFlushed();
+}
+
+void StreamConnection::InstallCallbacks() {
+  bufferevent_setcb(bev_, &StreamConnection::OnRead, &StreamConnection::OnWrite,
+                    &StreamConnection::OnEvent, this);
+  bufferevent_enable(bev_, EV_READ | EV_WRITE);
+}
+
+void StreamConnection::Write(std::string_view bytes) {
+  if (finished_ || bev_ == nullptr) return;
+  bufferevent_write(bev_, bytes.data(), bytes.size());
+}
+
+Status StreamConnection::StartTls(SSL_CTX* ctx) {
+  LB_CHECK(!tls_ && !handshaking_);
+  if (finished_) return Status::Unavailable("connection already closed");
+  // Whatever the peer sent after STARTTLS in plaintext is dropped unread (RFC 3207 section 4:
+  // the server MUST discard knowledge obtained before TLS; CVE-2011-0411).
+  evbuffer* input = bufferevent_get_input(bev_);
+  evbuffer_drain(input, evbuffer_get_length(input));
+  SSL* ssl = SSL_new(ctx);
+  if (ssl == nullptr) return Status::ResourceExhausted("SSL_new failed");
+  // The filter reads raw bytes from the socket bufferevent underneath; the reply to STARTTLS
+  // already queued there is flushed first, in plaintext, as RFC 3207 requires.
+  bufferevent* filtered = bufferevent_openssl_filter_new(
+      base_, bev_, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+  if (filtered == nullptr) {
+    SSL_free(ssl);
+    return Status::ResourceExhausted("bufferevent_openssl_filter_new failed");
+  }
+  bev_ = filtered;
+  handshaking_ = true;
+  InstallCallbacks();
+  return Status::Ok();
+}
+
+void StreamConnection::PauseReading() {
+  if (bev_ != nullptr && !finished_) bufferevent_disable(bev_, EV_READ);
+}
+
+void StreamConnection::ResumeReading() {
+  if (bev_ != nullptr && !finished_ && !closing_) {
+    bufferevent_enable(bev_, EV_READ);
+    // Bytes that arrived while paused are already in the input buffer: deliver them now.
+    if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) OnRead(bev_, this);
+  }
+}
+
+void StreamConnection::CloseAfterFlush() {
+  if (finished_) return;
+  closing_ = true;
+  bufferevent_disable(bev_, EV_READ);
+  FinishWhenFlushed();
+}
+
+size_t StreamConnection::pending_output_bytes() const {
+  return bev_ == nullptr ? 0 : evbuffer_get_length(bufferevent_get_output(bev_));
+}
+
+void StreamConnection::OnRead(bufferevent* bev, void* arg) {
+  auto* self = static_cast<StreamConnection*>(arg);
+  if (self->finished_ || self->closing_) return;
+  evbuffer* input = bufferevent_get_input(bev);
+  // Hand the bytes over in contiguous pieces; the handler may pause reading or start TLS midway,
+  // in which case the rest stays in the buffer (or is discarded by StartTls).
+  while (!self->finished_ && !self->closing_ && bev == self->bev_ &&
+         evbuffer_get_length(input) > 0 && (bufferevent_get_enabled(bev) & EV_READ)) {
+    evbuffer_iovec chunk;
+    if (evbuffer_peek(input, -1, nullptr, &chunk, 1) < 1) break;
+    std::string bytes(static_cast<const char*>(chunk.iov_base), chunk.iov_len);
+    evbuffer_drain(input, chunk.iov_len);
+    self->handler_->OnBytes(bytes);
+  }
+}
+
+void StreamConnection::OnWrite(bufferevent* bev, void* arg) {
+  auto* self = static_cast<StreamConnection*>(arg);
+  (void)bev;
+  if (self->closing_ && !self->finished_) self->FinishWhenFlushed();
+}
+
+void StreamConnection::OnEvent(bufferevent* bev, short what, void* arg) {
+  auto* self = static_cast<StreamConnection*>(arg);
+  if (self->finished_) return;
+  if (what & BEV_EVENT_CONNECTED) {
+    if (self->handshaking_) {
+      self->handshaking_ = false;
+      self->tls_ = true;
+      SSL* ssl = bufferevent_openssl_get_ssl(bev);
+      TlsSessionFacts facts{SSL_get_version(ssl), SSL_get_cipher_name(ssl)};
+      self->handler_->OnTlsEstablished(facts);
+    }
+    return;
+  }
+  if (what & BEV_EVENT_EOF) {
+    self->Finish("peer closed");
+  } else if (what & BEV_EVENT_ERROR) {
+    std::string reason = self->handshaking_ ? "TLS handshake failed" : "socket error";
+    if (unsigned long ssl_error = bufferevent_get_openssl_error(bev)) {
+      char text[256];
+      ERR_error_string_n(ssl_error, text, sizeof text);
+      reason += std::string(": ") + text;
+    } else if (int error = EVUTIL_SOCKET_ERROR()) {
+      reason += std::string(": ") + evutil_socket_error_to_string(error);
+    }
+    self->Finish(reason);
+  } else if (what & BEV_EVENT_TIMEOUT) {
+    self->Finish("socket timeout");
+  }
+}
+
+void StreamConnection::Finish(std::string_view reason) {
+  if (finished_) return;
+  finished_ = true;
+  if (flush_check_ != nullptr) evtimer_del(flush_check_);
+  bufferevent_disable(bev_, EV_READ | EV_WRITE);
+  handler_->OnClosed(reason);
+}
+
+}  // namespace lifeboat::net

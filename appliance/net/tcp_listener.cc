@@ -1,0 +1,71 @@
+#include "appliance/net/tcp_listener.h"
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+namespace lifeboat::net {
+
+std::string FormatSocketAddress(const sockaddr* address) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (address->sa_family == AF_INET) {
+    auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+    inet_ntop(AF_INET, &v4->sin_addr, host, sizeof host);
+    return std::string(host) + ":" + std::to_string(ntohs(v4->sin_port));
+  }
+  if (address->sa_family == AF_INET6) {
+    auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+    inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof host);
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(v6->sin6_port));
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<TcpListener>> TcpListener::Listen(event_base* base,
+                                                         const std::string& address,
+                                                         OnAccept on_accept) {
+  sockaddr_storage storage{};
+  int length = sizeof storage;
+  if (evutil_parse_sockaddr_port(address.c_str(), reinterpret_cast<sockaddr*>(&storage), &length) !=
+      0) {
+    return Status::InvalidArgument("listen address '" + address + "': expected HOST:PORT");
+  }
+  std::unique_ptr<TcpListener> listener(new TcpListener());
+  listener->on_accept_ = std::move(on_accept);
+  listener->listener_ =
+      evconnlistener_new_bind(base, &TcpListener::OnAcceptEvent, listener.get(),
+                              LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                              kListenBacklogMax, reinterpret_cast<sockaddr*>(&storage), length);
+  if (listener->listener_ == nullptr) {
+    return Status::IoError("cannot listen on " + address + ": " +
+                           evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+  }
+  sockaddr_storage bound{};
+  socklen_t bound_length = sizeof bound;
+  getsockname(evconnlistener_get_fd(listener->listener_), reinterpret_cast<sockaddr*>(&bound),
+              &bound_length);
+  listener->bound_address_ = FormatSocketAddress(reinterpret_cast<sockaddr*>(&bound));
+  return listener;
+}
+
+TcpListener::~TcpListener() {
+  if (listener_ != nullptr) evconnlistener_free(listener_);
+}
+
+void TcpListener::Pause() {
+  evconnlistener_disable(listener_);
+}
+void TcpListener::Resume() {
+  evconnlistener_enable(listener_);
+}
+
+void TcpListener::OnAcceptEvent(evconnlistener*, int fd, sockaddr* address, int, void* arg) {
+  auto* self = static_cast<TcpListener*>(arg);
+  self->on_accept_(fd, FormatSocketAddress(address));
+}
+
+}  // namespace lifeboat::net

@@ -1,0 +1,123 @@
+#pragma once
+// One Lifeboat node wired together (DESIGN.md "The shape"): the data dir, the `log` LevelDB with
+// its group-commit writer and single-node proposer, the `state` LevelDB with the projection
+// worker, and the admin API listener. Modules get the Proposer and the StateReader from here.
+//
+// Data dir layout (created 0700):
+//   <data_dir>/log/          LogStore (identity in meta "identity")
+//   <data_dir>/state/        ProjectionRunner
+//   <data_dir>/admin.token   admin API bearer token, 0600
+//
+// Lifecycle, all on the loop thread: Start() opens everything and listens; the caller runs the
+// loop; on SIGTERM/SIGINT the caller stops the loop and calls Shutdown(), which stops the
+// listeners, drains the writer (every queued proposal gets its callback), lets the projections
+// catch up with the durable log, and closes the databases.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "appliance/admin/admin_router.h"
+#include "appliance/admin/admin_server.h"
+#include "appliance/config/config.h"
+#include "appliance/directory_service.h"
+#include "appliance/env/libevent_env.h"
+#include "appliance/log/logger.h"
+#include "appliance/metrics/metrics.h"
+#include "appliance/metrics/node_metrics.h"
+#include "appliance/projection_list.h"
+#include "appliance/smtp/smtp_service.h"
+#include "eventlog/group_commit.h"
+#include "eventlog/log_store.h"
+#include "eventlog/projection_runner.h"
+#include "eventlog/projection_worker.h"
+#include "eventlog/proposer.h"
+#include "eventlog/single_node_proposer.h"
+
+namespace lifeboat {
+
+inline constexpr std::string_view kLogDirName = "log";
+inline constexpr std::string_view kStateDirName = "state";
+inline constexpr size_t kAdminLogReadBytesMax = 16u << 20;
+// SIGTERM waits at most this long for messages in flight to be answered.
+inline constexpr Duration kDrainTimeout = std::chrono::seconds(10);
+inline constexpr Duration kDrainPollInterval = std::chrono::milliseconds(20);
+
+// Creates `path` (and missing parents) with mode 0700; an existing directory is kept as is.
+Status CreatePrivateDirectory(const std::string& path);
+
+class Node : public admin::AdminBackend {
+ public:
+  // `env` and `logger` must outlive the node. Errors name what failed (identity mismatch,
+  // locked log, port in use).
+  static Result<std::unique_ptr<Node>> Start(const config::Config& config, LibeventEnv& env,
+                                             Logger& logger);
+  ~Node() override;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // SIGTERM, first step (loop running): stop accepting SMTP sessions and directory syncs, then
+  // call `drained` once every message in flight was answered (its proposal durable or failed)
+  // and its reply had a loop turn to flush, or after kDrainTimeout at most.
+  void BeginDrain(std::function<void()> drained);
+
+  // Loop stopped or not; call on the loop thread. Idempotent. Errors: a projection could not
+  // catch up (the log is safe; state is rebuilt at the next start or with `lifeboat rebuild`).
+  Status Shutdown();
+
+  eventlog::Proposer& proposer() { return *proposer_; }
+  // "" when [smtp] is not configured.
+  std::string smtp_address() const { return smtp_ ? smtp_->bound_address() : ""; }
+  const directory::DirectoryView& directory() const { return *projections_.directory_view; }
+  DirectoryService& directory_service() { return *directory_service_; }
+  // SIGHUP: re-reads the TLS certificate and key.
+  Status ReloadTls();
+  const eventlog::StateReader& state() const { return *runner_; }
+  uint16_t admin_port() const { return admin_server_ ? admin_server_->port() : 0; }
+  const std::string& admin_token() const { return admin_token_; }
+  // Every projection has folded the log through this index. Any thread.
+  uint64_t applied_index() const { return runner_ ? runner_->applied_index() : 0; }
+
+  // admin::AdminBackend
+  std::string StatusJson() override;
+  std::string MetricsText() override;
+  Result<std::string> LogJson(uint64_t from, uint64_t count) override;
+
+ private:
+  Node(const config::Config& config, LibeventEnv& env, Logger& logger);
+  Status Open();
+  void OnDurable(uint64_t durable_last_index);
+  void OnApplied(Result<uint64_t> applied_index);
+  void RefreshGauges();
+  void CheckDrained();
+
+  const config::Config config_;
+  LibeventEnv& env_;
+  Logger& logger_;
+  MonoTime started_at_{};
+
+  metrics::Registry registry_;
+  metrics::NodeMetrics metrics_;
+  NodeProjections projections_;
+  // Declaration order is teardown order reversed: the writer and worker stop before the stores
+  // they use close.
+  std::unique_ptr<eventlog::LogStore> log_;
+  std::unique_ptr<eventlog::ProjectionRunner> runner_;
+  std::unique_ptr<eventlog::GroupCommitWriter> writer_;
+  std::unique_ptr<eventlog::SingleNodeProposer> proposer_;
+  std::unique_ptr<eventlog::ProjectionWorker> worker_;
+  std::string admin_token_;
+  std::unique_ptr<admin::AdminRouter> admin_router_;
+  std::unique_ptr<admin::AdminServer> admin_server_;
+  std::unique_ptr<DirectoryService> directory_service_;
+  std::unique_ptr<smtp_driver::SmtpService> smtp_;
+  std::optional<Status> projection_error_;
+  std::function<void()> drained_;
+  MonoTime drain_deadline_{};
+  TimerId drain_timer_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace lifeboat

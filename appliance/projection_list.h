@@ -1,0 +1,37 @@
+#pragma once
+// Every projection the node folds the log into, in one place: the node, `rebuild` and tests build
+// the same set in the same order. A module adds its projection here.
+//
+// Order matters only for reading the log once: each projection is a pure function of the events
+// (no projection reads another's state), so any order gives the same state hash.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "eventlog/projection.h"
+#include "eventlog/projection_runner.h"
+#include "modules/directory/directory_projection.h"
+#include "modules/directory/directory_view.h"
+#include "modules/mailbox/mailbox_projection.h"
+
+namespace lifeboat {
+
+struct NodeProjections {
+  // The in-memory directory (RCPT checks, list expansion) the directory projection keeps current.
+  std::unique_ptr<directory::DirectoryView> directory_view;
+  std::unique_ptr<directory::DirectoryProjection> directory;
+  std::unique_ptr<mailbox::MailboxProjection> mailbox;
+
+  // Non-owning, for ProjectionRunner::Open / Rebuild.
+  std::vector<eventlog::Projection*> pointers() const;
+};
+
+// `accepted_domains`: the domains we receive mail for ([smtp] domains).
+NodeProjections MakeProjections(const std::vector<std::string>& accepted_domains);
+
+// Refills the in-memory parts (the directory view) from the stored state after the runner
+// opened. Corruption when a stored value does not parse.
+Status RestoreProjections(NodeProjections& projections, const eventlog::StateReader& state);
+
+}  // namespace lifeboat

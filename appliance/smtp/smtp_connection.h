@@ -1,0 +1,50 @@
+#pragma once
+// One SMTP session on one socket: the glue between a StreamConnection (bytes, TLS) and a
+// smtp::Session (the dialogue). It performs the session's actions in order. Owned by SmtpServer;
+// it asks the server to forget it once the socket is closed.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "appliance/net/stream_connection.h"
+#include "modules/smtp/policy/admission.h"
+#include "modules/smtp/session.h"
+
+namespace lifeboat::smtp_driver {
+
+class SmtpServer;
+
+class SmtpConnection : public net::StreamConnection::Handler {
+ public:
+  SmtpConnection(SmtpServer& server, uint64_t id, smtp::SessionAdmission::Ticket ticket,
+                 smtp::PeerInfo peer);
+  ~SmtpConnection() override;
+
+  // Takes the socket and starts the session (greeting). Errors close it at once.
+  void Begin(int fd, std::string peer_text);
+
+  void OnBytes(std::string_view bytes) override;
+  void OnTlsEstablished(const net::TlsSessionFacts& facts) override;
+  void OnClosed(std::string_view reason) override;
+
+ private:
+  void Perform();
+  void Propose(smtp::MailProposal mail);
+  void OnCommitted(Result<uint64_t> index, std::string mail_id);
+  void OnDeadlineTimer();
+  void UpdateReading();
+
+  SmtpServer& server_;
+  const uint64_t id_;
+  smtp::SessionAdmission::Ticket ticket_;
+  smtp::Session session_;
+  std::unique_ptr<net::StreamConnection> stream_;
+  std::optional<TimerId> deadline_timer_;
+  bool closed_ = false;
+  // Shared with in-flight proposal callbacks: they may outlive this connection.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace lifeboat::smtp_driver

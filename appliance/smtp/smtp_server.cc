@@ -1,0 +1,98 @@
+#include "appliance/smtp/smtp_server.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "appliance/smtp/smtp_connection.h"
+
+namespace lifeboat::smtp_driver {
+namespace {
+
+// "192.0.2.1:2525" / "[2001:db8::1]:2525" -> ip and port.
+smtp::PeerInfo SplitPeer(const std::string& peer) {
+  smtp::PeerInfo info;
+  size_t colon = peer.rfind(':');
+  std::string host = colon == std::string::npos ? peer : peer.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  info.ip = host;
+  if (colon != std::string::npos) {
+    info.port = static_cast<uint16_t>(std::strtoul(peer.c_str() + colon + 1, nullptr, 10));
+  }
+  return info;
+}
+
+}  // namespace
+
+SmtpServer::SmtpServer(LibeventEnv& env, Options options, const net::ServerTlsContext* tls,
+                       const smtp::PolicyChain& policy, smtp::SessionAdmission& admission,
+                       MailIntake intake)
+    : env_(env),
+      options_(std::move(options)),
+      tls_(tls),
+      policy_(policy),
+      admission_(admission),
+      intake_(intake) {
+  options_.session.tls_available = tls_ != nullptr;
+}
+
+Result<std::unique_ptr<SmtpServer>> SmtpServer::Start(LibeventEnv& env, Options options,
+                                                      const net::ServerTlsContext* tls,
+                                                      const smtp::PolicyChain& policy,
+                                                      smtp::SessionAdmission& admission,
+                                                      MailIntake intake) {
+  LB_CHECK(intake.proposer != nullptr);
+  std::unique_ptr<SmtpServer> server(
+      new SmtpServer(env, std::move(options), tls, policy, admission, intake));
+  SmtpServer* raw = server.get();
+  auto listener = net::TcpListener::Listen(
+      env.base(), raw->options_.listen_address,
+      [raw](int fd, std::string peer) { raw->Accept(fd, std::move(peer)); });
+  if (!listener.ok()) return listener.status();
+  server->listener_ = std::move(listener).value();
+  return server;
+}
+
+SmtpServer::~SmtpServer() = default;
+
+void SmtpServer::StopAccepting() {
+  if (listener_ != nullptr) listener_->Pause();
+}
+
+void SmtpServer::Accept(int fd, std::string peer) {
+  smtp::PeerInfo info = SplitPeer(peer);
+  Result<smtp::SessionAdmission::Ticket> ticket = admission_.Admit(info.ip);
+  if (!ticket.ok()) {
+    // RFC 5321 3.8: a server that cannot serve now answers 421 and closes. The socket is fresh,
+    // so this short write does not block.
+    ++stats_.sessions_refused;
+    std::string refusal = smtp::SessionAdmission::RefusalReply(options_.session.hostname);
+    (void)!::write(fd, refusal.data(), refusal.size());
+    ::close(fd);
+    return;
+  }
+  ++stats_.sessions_accepted;
+  uint64_t id = next_connection_id_++;
+  auto connection =
+      std::make_unique<SmtpConnection>(*this, id, std::move(ticket).value(), std::move(info));
+  SmtpConnection* raw = connection.get();
+  connections_.emplace(id, std::move(connection));
+  raw->Begin(fd, std::move(peer));
+}
+
+void SmtpServer::Forget(uint64_t connection_id) {
+  connections_.erase(connection_id);
+}
+
+std::string SmtpServer::NewMailId() {
+  // Time-ordered (wall micros) then random: unique across nodes and restarts, sortable in logs.
+  char text[64];
+  std::snprintf(text, sizeof text, "%013llx%08llx",
+                static_cast<unsigned long long>(env_.WallNow().count()),
+                static_cast<unsigned long long>(env_.RandomU64() & 0xffffffffull));
+  return options_.node_id.empty() ? std::string(text) : options_.node_id + "-" + text;
+}
+
+}  // namespace lifeboat::smtp_driver

@@ -1,0 +1,78 @@
+#pragma once
+// The SMTP listener of the node: the libevent + OpenSSL driver around the sans-I/O session core
+// (modules/smtp/session.h). It accepts connections, asks admission, feeds bytes and times into a
+// Session per connection and performs the actions that come out: send, STARTTLS, close, arm the
+// deadline, and propose the accepted message as a MailReceived event, answering the client only
+// once the proposer reports it durable (DESIGN.md "Data path" 3).
+//
+// Ownership: the node owns the server; the server owns its connections. `env`, the TLS context,
+// the policy and the intake outlive it. Loop thread only.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "appliance/env/libevent_env.h"
+#include "appliance/net/tcp_listener.h"
+#include "appliance/net/tls_context.h"
+#include "appliance/smtp/mail_intake.h"
+#include "modules/smtp/policy/admission.h"
+#include "modules/smtp/policy/chain.h"
+#include "modules/smtp/session.h"
+
+namespace lifeboat::smtp_driver {
+
+class SmtpConnection;
+
+struct SmtpServerStats {
+  uint64_t sessions_accepted = 0;
+  uint64_t sessions_refused = 0;
+  uint64_t messages_proposed = 0;
+  uint64_t messages_committed = 0;
+  uint64_t messages_failed = 0;
+};
+
+class SmtpServer {
+ public:
+  struct Options {
+    std::string listen_address;   // "0.0.0.0:25"
+    smtp::SessionConfig session;  // hostname, limits; tls_available set from `tls`
+    events::MailSource source = events::MAIL_SOURCE_SMTP_INBOUND;
+    std::string node_id;  // prefixes mail ids so they are unique in a cluster
+  };
+
+  static Result<std::unique_ptr<SmtpServer>> Start(LibeventEnv& env, Options options,
+                                                   const net::ServerTlsContext* tls,
+                                                   const smtp::PolicyChain& policy,
+                                                   smtp::SessionAdmission& admission,
+                                                   MailIntake intake);
+  ~SmtpServer();
+
+  const std::string& bound_address() const { return listener_->bound_address(); }
+  size_t open_sessions() const { return connections_.size(); }
+  const SmtpServerStats& stats() const { return stats_; }
+  // Stops accepting; open sessions continue until they end.
+  void StopAccepting();
+
+ private:
+  friend class SmtpConnection;
+  SmtpServer(LibeventEnv& env, Options options, const net::ServerTlsContext* tls,
+             const smtp::PolicyChain& policy, smtp::SessionAdmission& admission, MailIntake intake);
+  void Accept(int fd, std::string peer);
+  void Forget(uint64_t connection_id);
+  std::string NewMailId();
+
+  LibeventEnv& env_;
+  Options options_;
+  const net::ServerTlsContext* tls_;
+  const smtp::PolicyChain& policy_;
+  smtp::SessionAdmission& admission_;
+  MailIntake intake_;
+  std::unique_ptr<net::TcpListener> listener_;
+  uint64_t next_connection_id_ = 1;
+  std::map<uint64_t, std::unique_ptr<SmtpConnection>> connections_;
+  SmtpServerStats stats_;
+};
+
+}  // namespace lifeboat::smtp_driver

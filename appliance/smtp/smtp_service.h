@@ -1,0 +1,86 @@
+#pragma once
+// Everything the node's SMTP listener needs, built from the [smtp] configuration: the TLS context
+// (reloadable), session admission, the message-rate limiter, the default policy chain (recipients
+// checked against the directory view), the delivery planner (lists expanded at acceptance), the
+// disk-reserve guard, and the SmtpServer itself.
+//
+// Ownership: the node owns the service; `env`, `proposer` and `directory` outlive it.
+// Loop thread only.
+
+#include <memory>
+#include <string>
+
+#include "appliance/config/config.h"
+#include "appliance/env/libevent_env.h"
+#include "appliance/net/tls_context.h"
+#include "appliance/smtp/mail_intake.h"
+#include "appliance/smtp/smtp_server.h"
+#include "eventlog/proposer.h"
+#include "modules/directory/directory_view.h"
+#include "modules/smtp/policy/admission.h"
+#include "modules/smtp/policy/default_chain.h"
+#include "modules/smtp/policy/message_rate_limiter.h"
+
+namespace lifeboat::smtp_driver {
+
+// How often the free space of the data dir is checked for the disk reserve.
+inline constexpr Duration kDiskReserveCheckInterval = std::chrono::seconds(1);
+
+// Inbound mail is filed in the Inbox of every mailbox its recipients reach (a list reaches the
+// mailboxes of its members, nested lists included), each mailbox once.
+class DirectoryDeliveryPlanner : public DeliveryPlanner {
+ public:
+  explicit DirectoryDeliveryPlanner(const directory::DirectoryView& directory)
+      : directory_(directory) {}
+  std::vector<events::MailDelivery> Plan(const smtp::MailProposal& mail,
+                                         events::MailSource source) const override;
+
+ private:
+  const directory::DirectoryView& directory_;
+};
+
+// Free space of the data dir's file system against the configured reserve, sampled on a timer
+// (statvfs answers from the kernel's superblock counters: it does not wait on the disk).
+class DiskReserveGuard : public StorageGuard {
+ public:
+  DiskReserveGuard(Env& env, std::string path, uint64_t reserve_bytes);
+  ~DiskReserveGuard() override;
+  bool AcceptsNewMail() const override { return accepts_; }
+  uint64_t free_bytes() const { return free_bytes_; }
+
+ private:
+  void Sample();
+  Env& env_;
+  std::string path_;
+  uint64_t reserve_bytes_;
+  uint64_t free_bytes_ = 0;
+  bool accepts_ = true;
+  TimerId timer_ = 0;
+};
+
+class SmtpService {
+ public:
+  static Result<std::unique_ptr<SmtpService>> Start(const config::Config& config, LibeventEnv& env,
+                                                    eventlog::Proposer& proposer,
+                                                    const directory::DirectoryView& directory);
+  ~SmtpService();
+
+  const std::string& bound_address() const { return server_->bound_address(); }
+  const SmtpServer& server() const { return *server_; }
+  const DiskReserveGuard& disk() const { return *disk_; }
+  // Re-reads the certificate and key (SIGHUP). On error the old ones keep serving.
+  Status ReloadTls();
+  void StopAccepting() { server_->StopAccepting(); }
+
+ private:
+  SmtpService() = default;
+  std::unique_ptr<net::ServerTlsContext> tls_;
+  std::unique_ptr<smtp::SessionAdmission> admission_;
+  std::unique_ptr<smtp::MessageRateLimiter> rate_limiter_;
+  std::unique_ptr<smtp::DefaultPolicy> policy_;
+  std::unique_ptr<DirectoryDeliveryPlanner> planner_;
+  std::unique_ptr<DiskReserveGuard> disk_;
+  std::unique_ptr<SmtpServer> server_;
+};
+
+}  // namespace lifeboat::smtp_driver

@@ -1,0 +1,156 @@
+#pragma once
+// Group commit: many proposals, one fsync (DESIGN.md "Data path" step 3; the idea of LevelDB's
+// DBImpl::Write writer queue and of Postfix's queue manager, moved onto a thread of its own).
+//
+// The loop thread calls Append() and returns at once. A dedicated storage thread takes everything
+// queued (up to a batch limit), gives the records consecutive indices, writes them with ONE synced
+// LogStore::Append, then posts the callbacks back to the loop thread through Env::Post, in index
+// order, and after them the durable listeners. The loop thread never waits on fsync.
+//
+// Failure model (DESIGN.md "Storage"): after a failed write nobody knows which pages reached the
+// disk, and retrying fsync on the same file can report success for lost data (the PostgreSQL
+// "fsyncgate" lesson). So the first storage error makes the writer read-only for good: that batch
+// and every later Append get IoError. Recovery is a restart, which re-reads the log.
+//
+// Ownership: `env` and `store` must outlive the writer. The writer's thread is the only user of
+// `store`'s mutating methods while the writer lives; others may Read (see log_store.h).
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "appliance/env/env.h"
+#include "appliance/env/status.h"
+#include "eventlog/log_store.h"
+
+namespace lifeboat::eventlog {
+
+// Limits, units last (STYLE.md rule 8).
+inline constexpr size_t kGroupCommitBatchBytesMax = 8u << 20;    // payload bytes per fsync
+inline constexpr size_t kGroupCommitBatchRecordsMax = 4096;      // records per fsync
+inline constexpr size_t kGroupCommitQueueBytesMax = 256u << 20;  // queued + in-flight payload
+// After posting a batch's callbacks, how long the storage thread waits for the loop to run them
+// before it takes the next batch (see StorageLoop in group_commit.cc).
+inline constexpr std::chrono::microseconds kGroupCommitDeliveryWaitMax{500};
+
+// Histogram buckets exported for metrics. Records per batch: upper bounds 1, 2, 4, ... 4096.
+inline constexpr size_t kBatchRecordsBucketCount = 13;
+// Append (fsync) latency: upper bounds 2^k microseconds for k = 4..23 (16 us .. ~8.4 s), plus
+// an overflow bucket.
+inline constexpr size_t kFsyncLatencyBucketCount = 21;
+inline constexpr int kFsyncLatencyFirstBucketLog2Micros = 4;
+
+struct GroupCommitOptions {
+  size_t batch_bytes_max = kGroupCommitBatchBytesMax;
+  size_t batch_records_max = kGroupCommitBatchRecordsMax;
+  size_t queue_bytes_max = kGroupCommitQueueBytesMax;
+};
+
+// Cumulative figures since the writer started; a consistent snapshot from any thread.
+struct GroupCommitStats {
+  uint64_t appended_events = 0;  // records made durable
+  uint64_t appended_bytes = 0;   // their payload bytes
+  uint64_t batches = 0;          // successful LogStore::Append calls (one fsync each)
+  uint64_t failed_events = 0;    // callbacks that got an error (any code)
+  uint64_t fsync_nanos_total = 0;
+  uint64_t fsync_nanos_max = 0;
+  // batch_records_histogram[k]: batches with records <= 2^k (and > 2^(k-1)).
+  std::array<uint64_t, kBatchRecordsBucketCount> batch_records_histogram{};
+  // fsync_latency_histogram[k]: calls with latency <= 2^(k+4) us (and above the previous bound);
+  // the last bucket counts everything slower.
+  std::array<uint64_t, kFsyncLatencyBucketCount> fsync_latency_histogram{};
+  bool read_only = false;
+};
+
+class GroupCommitWriter {
+ public:
+  // Runs on the loop thread, exactly once per Append: the record's index once it is durable, or
+  // an error (ResourceExhausted: queue full; InvalidArgument: too large or term below the log's;
+  // IoError: storage failed, writer read-only; Unavailable: shut down).
+  using Done = std::function<void(Result<uint64_t> index)>;
+  // Runs on the loop thread after each durable batch, after that batch's callbacks.
+  using DurableListener = std::function<void(uint64_t durable_last_index)>;
+
+  // Starts the storage thread. The durable index starts at store.last_index().
+  GroupCommitWriter(Env& env, LogStore& store, GroupCommitOptions options = {});
+  // Shuts down if Shutdown() was not called.
+  ~GroupCommitWriter();
+  GroupCommitWriter(const GroupCommitWriter&) = delete;
+  GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
+
+  // Loop thread. Queues `payload` with `term`; never blocks on the disk. Errors are delivered
+  // through `done` (posted, never called from inside Append).
+  void Append(uint64_t term, std::string payload, Done done);
+
+  // Loop thread, before or while appending.
+  void AddDurableListener(DurableListener listener);
+
+  // Loop thread. Writes everything already queued, posts every callback, joins the storage
+  // thread. Later Appends get Unavailable. The posted callbacks run when the loop next runs
+  // posted closures. Idempotent.
+  void Shutdown();
+
+  // Loop thread: the last index whose callbacks (and listeners) have run.
+  uint64_t durable_last_index() const { return loop_state_->durable_last_index; }
+
+  // Any thread.
+  GroupCommitStats stats() const;
+  bool read_only() const;
+
+ private:
+  // What posted closures touch on the loop thread. Shared so closures still queued in the Env
+  // after the writer is destroyed stay valid.
+  struct LoopState {
+    std::vector<DurableListener> listeners;  // loop thread only
+    uint64_t durable_last_index = 0;         // loop thread only
+    // Batches whose callbacks have run; the storage thread waits on it.
+    std::mutex delivered_mutex;
+    std::condition_variable delivered_changed;
+    uint64_t delivered_batches = 0;  // guarded by delivered_mutex
+  };
+
+  struct Pending {
+    uint64_t term = 0;
+    std::string payload;
+    Done done;
+  };
+
+  void StorageLoop();
+  // Storage thread: waits (bounded) until the loop has run the callbacks of `posted_batches`.
+  void WaitForDelivery(uint64_t posted_batches);
+  // Storage thread: writes one batch and posts its callbacks.
+  void WriteBatch(std::vector<Pending> batch);
+  // Releases the batch's `charged_bytes` from the queue bound and posts the callbacks of `batch`
+  // with `results` (same order) and, when `durable_last_index` is set, the listeners after them.
+  void PostResults(std::vector<Pending> batch, std::vector<Result<uint64_t>> results,
+                   std::optional<uint64_t> durable_last_index, size_t charged_bytes);
+  void RecordBatchStats(size_t records, size_t bytes, Duration fsync_time);
+
+  Env& env_;
+  LogStore& store_;
+  const GroupCommitOptions options_;
+
+  // Loop thread only.
+  std::shared_ptr<LoopState> loop_state_;
+  bool shut_down_ = false;
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_available_;
+  std::deque<Pending> queue_;  // guarded by mutex_
+  size_t queued_bytes_ = 0;    // queued and in flight; guarded by mutex_
+  bool stopping_ = false;      // guarded by mutex_
+  bool read_only_ = false;     // guarded by mutex_
+  GroupCommitStats stats_;     // guarded by mutex_
+  std::thread thread_;
+};
+
+}  // namespace lifeboat::eventlog

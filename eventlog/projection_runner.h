@@ -1,0 +1,173 @@
+#pragma once
+// The projection runner folds committed log records into the `state` LevelDB (DESIGN.md
+// "Storage"): it reads records from a LogStore in index order, parses each into an events::Event,
+// hands it to every registered Projection and commits the resulting writes in batches.
+//
+// State layout (one LevelDB, keys in byte order):
+//   "a/<name>"        applied index of projection <name>: 8 bytes, big-endian uint64
+//   "p/<name>/<key>"  the projection's own keys (projection.h)
+// The applied index is kept per projection, not globally, so that a projection added by a newer
+// version starts at 0 and catches up from the log while the others skip events they already
+// hold. Every batch writes the changed keys and the new applied indices in ONE LevelDB
+// WriteBatch: after a crash, state and applied indices always agree.
+//
+// Durability: state writes are NOT synced. State is a pure function of the log (DESIGN.md
+// "Determinism"), so a write lost in a crash is applied again from the log on the next
+// ApplyThrough(). The database is opened with paranoid checks, so a state WAL damaged in an OS
+// crash fails Open with Corruption instead of silently dropping a batch in the middle; the node
+// then calls Rebuild().
+//
+// Threading: Open, ApplyThrough and the destructor are called by one owner (the projection
+// worker thread in production, see projection_worker.h). Get(), applied_index() and StateHash()
+// are thread-safe and may run concurrently with ApplyThrough: they read through LevelDB, which
+// is thread-safe, and see only committed batches.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "appliance/env/status.h"
+#include "eventlog/log_store.h"
+#include "eventlog/projection.h"
+
+namespace leveldb {
+class Cache;
+class DB;
+class Env;
+class FilterPolicy;
+}  // namespace leveldb
+
+namespace lifeboat::eventlog {
+
+// Limits, units last (STYLE.md rule 8). A batch closes at whichever limit comes first, and always
+// holds at least one event (a single 50 MiB MailReceived is one batch).
+inline constexpr size_t kProjectionBatchEventsMax = 1024;
+// Payload bytes read plus bytes written (keys and values) in one batch.
+inline constexpr size_t kProjectionBatchBytesMax = 8u << 20;
+// Bytes of payload requested from the log per LogStore::Read.
+inline constexpr size_t kProjectionReadBytesMax = 4u << 20;
+
+struct ProjectionRunnerOptions {
+  std::string path;                     // directory of the `state` LevelDB
+  leveldb::Env* leveldb_env = nullptr;  // nullptr: leveldb::Env::Default(); tests inject faults
+  size_t batch_events_max = kProjectionBatchEventsMax;  // tests lower it to see batch boundaries
+  size_t batch_bytes_max = kProjectionBatchBytesMax;
+  size_t block_cache_bytes = 8u << 20;
+  size_t write_buffer_bytes = 16u << 20;  // larger than LevelDB's 4 MiB: rebuild writes a lot
+};
+
+// What modules use to read projection state: read-only and thread-safe.
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+  // The value of `key` in projection `projection_name` ("p/<projection_name>/<key>"), as of the
+  // last committed batch. nullopt when absent.
+  virtual Result<std::optional<std::string>> Get(std::string_view projection_name,
+                                                 std::string_view key) const = 0;
+  // Up to `limit` (key, value) pairs of projection `projection_name` whose keys start with
+  // `prefix` and sort strictly after `start_after` ("" = from the first), in ascending key order.
+  // Keys are returned relative to the projection ("p/<name>/" removed).
+  using KeyValues = std::vector<std::pair<std::string, std::string>>;
+  virtual Result<KeyValues> Scan(std::string_view projection_name, std::string_view prefix,
+                                 std::string_view start_after, size_t limit) const = 0;
+};
+
+class ProjectionRunner : public StateReader {
+ public:
+  // Opens (or creates) the state database and loads each projection's applied index.
+  // `projections` must outlive the runner; names are unique, non-empty and contain no '/'.
+  static Result<std::unique_ptr<ProjectionRunner>> Open(const ProjectionRunnerOptions& options,
+                                                        std::vector<Projection*> projections);
+  ~ProjectionRunner() override;
+  ProjectionRunner(const ProjectionRunner&) = delete;
+  ProjectionRunner& operator=(const ProjectionRunner&) = delete;
+
+  // Called after each committed batch with the new applied_index(); returning false stops
+  // ApplyThrough there (it returns OK, short of commit_index). The projection worker reports
+  // progress and honours Stop() through it.
+  using BatchCommitted = std::function<bool(uint64_t applied_index)>;
+
+  // Applies committed records (applied_index(), commit_index] from `log`, in batches. Returns
+  // after the last batch is written, or at the first error; batches committed before an error
+  // stay, the batch in progress is discarded whole. Errors:
+  //   Corruption naming the index: a payload that does not parse as events::Event, or a record
+  //     the log reports corrupt;
+  //   FailedPrecondition: the log no longer holds the next record (compacted: a snapshot is
+  //     needed) or the state is ahead of the log (another log: rebuild);
+  //   a projection's own error, prefixed with its name and the index;
+  //   IoError from the state database.
+  // A commit_index at or below applied_index() is a no-op (after a restart Raft learns the
+  // commit index again). Records past log.last_index() are never read. A long range is read
+  // ahead on a helper thread (log_prefetcher.h).
+  Status ApplyThrough(const LogStore& log, uint64_t commit_index,
+                      const BatchCommitted& on_batch = nullptr);
+
+  // The lowest applied index over all projections: every event up to it is folded everywhere.
+  uint64_t applied_index() const { return applied_index_.load(std::memory_order_acquire); }
+  // The applied index of one projection, or nullopt if no projection has that name.
+  std::optional<uint64_t> applied_index_of(std::string_view projection_name) const;
+  // How far projections trail the log: commit_index - applied_index(), 0 if not behind.
+  uint64_t lag(uint64_t commit_index) const;
+
+  Result<std::optional<std::string>> Get(std::string_view projection_name,
+                                         std::string_view key) const override;
+  Result<KeyValues> Scan(std::string_view projection_name, std::string_view prefix,
+                         std::string_view start_after, size_t limit) const override;
+
+  // SHA-256 (lower-case hex) over every key and value of the state database in key order, each
+  // as big-endian uint64 length then bytes (length prefixes keep ("ab","c") apart from
+  // ("a","bc")). Applied indices are included: two states hash equal exactly when they hold the
+  // same projection keys folded through the same indices. A rebuild must reproduce it.
+  Result<std::string> StateHash() const;
+
+ private:
+  struct Registered {
+    Projection* projection = nullptr;
+    std::string name;
+    std::string key_prefix;   // "p/<name>/"
+    std::string applied_key;  // "a/<name>"
+    // Written by the owner thread after each commit, read by any thread.
+    std::atomic<uint64_t> applied_index{0};
+  };
+  class Batch;
+
+  ProjectionRunner() = default;
+  // Applies records next..target, both held by the log, committing batch by batch.
+  Status ApplyRange(const LogStore& log, uint64_t next, uint64_t target,
+                    const BatchCommitted& on_batch);
+  Status ApplyRecord(const LogRecord& record, Batch& batch);
+  Status Commit(Batch& batch);
+  void PublishAppliedIndex();
+
+  ProjectionRunnerOptions options_;
+  // Declared before db_ so they outlive it: LevelDB holds raw pointers to both.
+  std::unique_ptr<leveldb::Cache> block_cache_;
+  std::unique_ptr<const leveldb::FilterPolicy> filter_policy_;
+  std::unique_ptr<leveldb::DB> db_;
+  // unique_ptr: Registered holds an atomic, which cannot move.
+  std::vector<std::unique_ptr<Registered>> projections_;
+  std::atomic<uint64_t> applied_index_{0};
+  // Reused for every record: parsing into a cleared message reuses its memory. (Measured: faster
+  // than a protobuf Arena per batch for small events, whose strings need arena cleanups.)
+  // Projections must not keep a reference to the Event they are given.
+  events::Event event_;
+};
+
+// Wipes the state database at options.path (leveldb::DestroyDB; no runner may have it open),
+// replays every record of `log`
+// through `projections` up to `through_index` (nullopt: log.last_index(); pass the commit index
+// when the log may hold an uncommitted Raft suffix) and returns the StateHash of the result.
+// FailedPrecondition when the log has been compacted (first_index() > 1): rebuilding from a
+// snapshot is not implemented yet, and replaying a suffix would produce wrong state.
+Result<std::string> Rebuild(const LogStore& log, const ProjectionRunnerOptions& options,
+                            std::vector<Projection*> projections,
+                            std::optional<uint64_t> through_index = std::nullopt);
+
+}  // namespace lifeboat::eventlog

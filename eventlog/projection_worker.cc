@@ -1,0 +1,76 @@
+#include "eventlog/projection_worker.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "appliance/env/check.h"
+
+namespace lifeboat::eventlog {
+
+ProjectionWorker::ProjectionWorker(Env& env, ProjectionRunner& runner, const LogStore& log,
+                                   AppliedCallback on_applied)
+    : env_(env), runner_(runner), log_(log), on_applied_(std::move(on_applied)) {
+  LB_CHECK(on_applied_ != nullptr);
+}
+
+ProjectionWorker::~ProjectionWorker() {
+  Stop();
+}
+
+void ProjectionWorker::Start() {
+  LB_CHECK(!thread_.joinable());
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ProjectionWorker::NotifyCommitted(uint64_t commit_index) {
+  {
+    std::lock_guard lock(mutex_);
+    commit_index_ = std::max(commit_index_, commit_index);
+  }
+  wake_.notify_one();
+}
+
+void ProjectionWorker::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ProjectionWorker::Run() {
+  for (;;) {
+    uint64_t commit_index = 0;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] {
+        return stopping_ || (!failed_ && commit_index_ > runner_.applied_index() &&
+                             commit_index_ > stalled_commit_index_);
+      });
+      if (stopping_) return;
+      commit_index = commit_index_;
+    }
+    // Progress is posted after every batch, so the loop hears of it during a long catch-up
+    // (a rebuild, a follower far behind), and Stop() waits for at most one batch.
+    AppliedCallback callback = on_applied_;  // the closures must not touch `this`: it may be gone
+    uint64_t applied_before = runner_.applied_index();
+    Status status = runner_.ApplyThrough(log_, commit_index, [&](uint64_t applied) {
+      env_.Post([callback, applied] { callback(applied); });
+      std::lock_guard lock(mutex_);
+      return !stopping_;
+    });
+    if (!status.ok()) {
+      failed_ = true;
+      env_.Post([callback, status] { callback(status); });
+      continue;
+    }
+    if (runner_.applied_index() == applied_before) {
+      // The log does not hold the notified index yet (ApplyThrough never reads past its end):
+      // wait for a higher notification instead of spinning.
+      stalled_commit_index_ = commit_index;
+    }
+  }
+}
+
+}  // namespace lifeboat::eventlog

@@ -1,0 +1,78 @@
+#include "modules/directory/ldap_entry.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace lifeboat::directory {
+
+std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+void LdapEntry::Add(std::string_view name, std::string value) {
+  attributes[AsciiLower(name)].push_back(std::move(value));
+}
+
+const std::vector<std::string>& LdapEntry::Values(std::string_view name) const {
+  static const std::vector<std::string> kNone;
+  bool lower = std::none_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  auto it = lower ? attributes.find(name) : attributes.find(AsciiLower(name));
+  return it == attributes.end() ? kNone : it->second;
+}
+
+std::string_view LdapEntry::First(std::string_view name) const {
+  const std::vector<std::string>& values = Values(name);
+  return values.empty() ? std::string_view() : std::string_view(values.front());
+}
+
+std::string DnKey(std::string_view dn) {
+  std::string out;
+  out.reserve(dn.size());
+  for (size_t i = 0; i < dn.size(); ++i) {
+    char c = dn[i];
+    bool separator = c == ',' || c == '=' || c == '+';
+    if (separator) {
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      out.push_back(c);
+      while (i + 1 < dn.size() && dn[i + 1] == ' ') ++i;
+      continue;
+    }
+    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+std::string_view StripExtendedDn(std::string_view dn) {
+  while (dn.starts_with('<')) {
+    size_t end = dn.find(">;");
+    if (end == std::string_view::npos) break;
+    dn.remove_prefix(end + 2);
+  }
+  return dn;
+}
+
+std::string ExtendedDnGuid(std::string_view dn) {
+  constexpr std::string_view kPrefix = "<GUID=";
+  if (!dn.starts_with(kPrefix)) return "";
+  size_t end = dn.find('>');
+  if (end == std::string_view::npos) return "";
+  return AsciiLower(dn.substr(kPrefix.size(), end - kPrefix.size()));
+}
+
+}  // namespace lifeboat::directory

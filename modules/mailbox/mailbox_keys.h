@@ -1,0 +1,47 @@
+#pragma once
+// Key layout of the mailbox projection, relative to its "p/mailbox/" prefix
+// (eventlog/projection.h).
+//
+//   mbox/<mailbox>                                   MailboxRecord
+//   msg/<mailbox>/<folder>/<inv time>/<inv index>/<id> MessageEntry
+//   id/<mailbox>/<id>                                the msg/ key of that message (id index)
+//   body/<sha256 hex>                                raw message bytes, stored once
+//   refs/<sha256 hex>                                BodyRefs: how many entries share the body
+//
+// <inv time> is kTimestampInvertBase minus the receive time in microseconds and <inv index> the
+// same for the log index, both zero padded, so an ascending prefix scan of a folder yields newest
+// first. Components are escaped (EscapeKeyComponent) so a folder name holding '/' cannot reach
+// into another folder's range.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace lifeboat::mailbox {
+
+inline constexpr std::string_view kInboxFolder = "Inbox";
+inline constexpr std::string_view kSentFolder = "Sent";
+
+// '/' and '%' and control bytes become %XX; everything else (UTF-8 included) is kept, so keys
+// still sort by name.
+std::string EscapeKeyComponent(std::string_view component);
+std::string UnescapeKeyComponent(std::string_view escaped);
+
+std::string MailboxKey(std::string_view mailbox_id);
+inline constexpr std::string_view kMailboxKeyPrefix = "mbox/";
+// "msg/<mailbox>/<folder>/": every message of the folder, newest first.
+std::string FolderPrefix(std::string_view mailbox_id, std::string_view folder);
+std::string MessageKey(std::string_view mailbox_id, std::string_view folder,
+                       int64_t received_unix_micros, uint64_t event_index,
+                       std::string_view message_id);
+// The greatest key of a folder for a message received at `received_unix_micros` or later: a scan
+// that starts after it sees only messages received strictly before that time.
+std::string FolderKeyAfterTime(std::string_view mailbox_id, std::string_view folder,
+                               int64_t received_unix_micros);
+std::string IdIndexKey(std::string_view mailbox_id, std::string_view message_id);
+std::string BodyKey(std::string_view sha256_hex);
+std::string BodyRefsKey(std::string_view sha256_hex);
+
+std::string HexEncode(std::string_view bytes);
+
+}  // namespace lifeboat::mailbox

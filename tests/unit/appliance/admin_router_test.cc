@@ -1,0 +1,115 @@
+// The admin API core without sockets: auth on every endpoint but /healthz, routing, query limits.
+#include "appliance/admin/admin_router.h"
+
+#include <gtest/gtest.h>
+
+#include "appliance/admin/admin_token.h"
+
+namespace lifeboat::admin {
+namespace {
+
+class FakeBackend : public AdminBackend {
+ public:
+  std::string StatusJson() override { return "{\"node_id\":\"n1\"}"; }
+  std::string MetricsText() override { return "lifeboat_log_last_index 3\n"; }
+  Result<std::string> LogJson(uint64_t from, uint64_t count) override {
+    last_from = from;
+    last_count = count;
+    if (from > 100) return Status::NotFound("index " + std::to_string(from) + " is not in the log");
+    return std::string("{\"index\":\"1\"}\n");
+  }
+  uint64_t last_from = 0;
+  uint64_t last_count = 0;
+};
+
+constexpr char kToken[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+AdminRequest Get(std::string path, std::string query = "", bool with_token = true) {
+  AdminRequest request;
+  request.method = "GET";
+  request.path = std::move(path);
+  request.query = std::move(query);
+  if (with_token) request.authorization = std::string("Bearer ") + kToken;
+  return request;
+}
+
+TEST(AdminRouterTest, HealthzNeedsNoToken) {
+  FakeBackend backend;
+  AdminRouter router(backend, kToken);
+  AdminResponse response = router.Handle(Get("/healthz", "", false));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "ok\n");
+}
+
+TEST(AdminRouterTest, EveryOtherEndpointAnswers401WithoutTheToken) {
+  FakeBackend backend;
+  AdminRouter router(backend, kToken);
+  for (const char* path : {"/v1/status", "/metrics", "/v1/log", "/v1/nothing-here"}) {
+    AdminResponse response = router.Handle(Get(path, "", false));
+    EXPECT_EQ(response.status, 401) << path;
+    ASSERT_EQ(response.headers.size(), 1u);
+    EXPECT_EQ(response.headers[0].first, "WWW-Authenticate");
+  }
+  AdminRequest wrong = Get("/v1/status");
+  wrong.authorization = std::string("Bearer ") + std::string(64, 'f');
+  EXPECT_EQ(router.Handle(wrong).status, 401);
+  AdminRequest basic = Get("/v1/status");
+  basic.authorization = std::string("Basic ") + kToken;
+  EXPECT_EQ(router.Handle(basic).status, 401);
+  AdminRequest prefix = Get("/v1/status");
+  prefix.authorization = "Bearer 0123";
+  EXPECT_EQ(router.Handle(prefix).status, 401);
+}
+
+TEST(AdminRouterTest, AuthorizedRequestsReachTheBackend) {
+  FakeBackend backend;
+  AdminRouter router(backend, kToken);
+  AdminResponse status = router.Handle(Get("/v1/status"));
+  EXPECT_EQ(status.status, 200);
+  EXPECT_EQ(status.content_type, "application/json");
+  EXPECT_EQ(status.body, "{\"node_id\":\"n1\"}\n");
+  AdminResponse metrics = router.Handle(Get("/metrics"));
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(router.Handle(Get("/v1/nothing-here")).status, 404);
+}
+
+TEST(AdminRouterTest, LogQueryIsParsedAndBounded) {
+  FakeBackend backend;
+  AdminRouter router(backend, kToken);
+  EXPECT_EQ(router.Handle(Get("/v1/log", "from=7&count=3")).status, 200);
+  EXPECT_EQ(backend.last_from, 7u);
+  EXPECT_EQ(backend.last_count, 3u);
+  EXPECT_EQ(router.Handle(Get("/v1/log")).status, 200);
+  EXPECT_EQ(backend.last_from, 1u);
+  EXPECT_EQ(backend.last_count, kAdminLogCountDefault);
+
+  AdminResponse too_many = router.Handle(Get("/v1/log", "count=1001"));
+  EXPECT_EQ(too_many.status, 400);
+  EXPECT_EQ(too_many.body, "{\"error\":\"count=1001: expected 1..1000\"}\n");
+  AdminResponse not_a_number = router.Handle(Get("/v1/log", "from=x1"));
+  EXPECT_EQ(not_a_number.status, 400);
+  EXPECT_EQ(not_a_number.body, "{\"error\":\"from=x1: expected a decimal integer\"}\n");
+  EXPECT_EQ(router.Handle(Get("/v1/log", "from=101")).status, 404);
+}
+
+TEST(AdminRouterTest, OnlyGetIsAllowed) {
+  FakeBackend backend;
+  AdminRouter router(backend, kToken);
+  AdminRequest post = Get("/v1/status");
+  post.method = "POST";
+  AdminResponse response = router.Handle(post);
+  EXPECT_EQ(response.status, 405);
+  ASSERT_EQ(response.headers.size(), 1u);
+  EXPECT_EQ(response.headers[0], (std::pair<std::string, std::string>{"Allow", "GET"}));
+}
+
+TEST(AdminTokenTest, ConstantTimeEquals) {
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
+  EXPECT_FALSE(ConstantTimeEquals("", "a"));
+}
+
+}  // namespace
+}  // namespace lifeboat::admin

@@ -1,0 +1,260 @@
+// Configuration: one good file parses; every bad one fails with the exact operator-facing line.
+#include "appliance/config/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace lifeboat::config {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/lifeboat-config-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    certificate_ = dir_ + "/cert.pem";
+    key_ = dir_ + "/key.pem";
+    std::ofstream(certificate_) << "-----BEGIN CERTIFICATE-----\n";
+    std::ofstream(key_) << "-----BEGIN PRIVATE KEY-----\n";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Good() const {
+    return "[node]\n"
+           "id = \"n1\"\n"
+           "cluster_id = \"acme-prod\"\n"
+           "data_dir = \"/var/lib/lifeboat\"\n"
+           "[admin]\n"
+           "listen = \"127.0.0.1:9025\"\n"
+           "[log]\n"
+           "level = \"debug\"\n"
+           "[tls]\n"
+           "certificate = \"" +
+           certificate_ +
+           "\"\n"
+           "private_key = \"" +
+           key_ +
+           "\"\n"
+           "[eventlog]\n"
+           "group_commit_batch_bytes_max = 1048576\n";
+  }
+
+  // The message of the error parsing `text`; fails the test when it parses.
+  std::string ErrorOf(const std::string& text) {
+    Result<Config> config = ParseConfig(text, "test.toml");
+    EXPECT_FALSE(config.ok()) << text;
+    if (config.ok()) return "";
+    EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
+    return config.status().message();
+  }
+
+  std::string Replace(std::string text, const std::string& from, const std::string& to) {
+    size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    return text;
+  }
+
+  std::string dir_;
+  std::string certificate_;
+  std::string key_;
+};
+
+TEST_F(ConfigTest, GoodConfigParses) {
+  Result<Config> config = ParseConfig(Good(), "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->node.id, "n1");
+  EXPECT_EQ(config->node.cluster_id, "acme-prod");
+  EXPECT_EQ(config->node.data_dir, "/var/lib/lifeboat");
+  EXPECT_EQ(config->admin.host, "127.0.0.1");
+  EXPECT_EQ(config->admin.port, 9025);
+  EXPECT_EQ(config->log.level, LogLevel::kDebug);
+  EXPECT_EQ(config->tls.certificate, certificate_);
+  EXPECT_EQ(config->tls.private_key, key_);
+  EXPECT_EQ(config->eventlog.group_commit_batch_bytes_max, 1048576);
+}
+
+TEST_F(ConfigTest, MinimalConfigTakesDefaults) {
+  Result<Config> config =
+      ParseConfig("[node]\nid = \"n1\"\ncluster_id = \"c\"\ndata_dir = \"/d\"\n", "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->admin.listen, "127.0.0.1:9025");
+  EXPECT_EQ(config->log.level, LogLevel::kInfo);
+  EXPECT_FALSE(config->tls.certificate.has_value());
+  EXPECT_EQ(config->eventlog.group_commit_batch_bytes_max, kGroupCommitBatchBytesDefault);
+}
+
+TEST_F(ConfigTest, Ipv6LoopbackAdminListen) {
+  Result<Config> config = ParseConfig(Replace(Good(), "127.0.0.1:9025", "[::1]:9026"), "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->admin.host, "::1");
+  EXPECT_EQ(config->admin.port, 9026);
+}
+
+TEST_F(ConfigTest, NonLoopbackAdminListen) {
+  EXPECT_EQ(ErrorOf(Replace(Good(), "127.0.0.1:9025", "0.0.0.0:9025")),
+            "config: admin.listen = \"0.0.0.0:9025\": expected a loopback address "
+            "(127.0.0.1:PORT or [::1]:PORT)");
+}
+
+TEST_F(ConfigTest, AdminListenWithoutPort) {
+  EXPECT_EQ(ErrorOf(Replace(Good(), "127.0.0.1:9025", "127.0.0.1")),
+            "config: admin.listen = \"127.0.0.1\": expected HOST:PORT with PORT in 1..65535 and a "
+            "loopback HOST (127.0.0.1:PORT or [::1]:PORT)");
+}
+
+TEST_F(ConfigTest, MissingClusterId) {
+  EXPECT_EQ(ErrorOf(Replace(Good(), "cluster_id = \"acme-prod\"\n", "")),
+            "config: node.cluster_id: missing, expected [a-z0-9-]{1,64}");
+}
+
+TEST_F(ConfigTest, BadClusterIdCharacters) {
+  EXPECT_EQ(ErrorOf(Replace(Good(), "acme-prod", "Acme_Prod")),
+            "config: node.cluster_id = \"Acme_Prod\": expected [a-z0-9-]{1,64}");
+}
+
+TEST_F(ConfigTest, ClusterIdTooLong) {
+  std::string long_id(65, 'a');
+  EXPECT_EQ(ErrorOf(Replace(Good(), "acme-prod", long_id)),
+            "config: node.cluster_id = \"" + long_id + "\": expected [a-z0-9-]{1,64}");
+}
+
+TEST_F(ConfigTest, NodeIdNotAString) {
+  EXPECT_EQ(ErrorOf(Replace(Good(), "id = \"n1\"", "id = 7")),
+            "config: node.id = 7: not a string, expected [a-z0-9-]{1,64}");
+}
+
+TEST_F(ConfigTest, RelativeDataDir) {
+  EXPECT_EQ(ErrorOf(Replace(Good(), "/var/lib/lifeboat", "var/lib/lifeboat")),
+            "config: node.data_dir = \"var/lib/lifeboat\": expected an absolute path");
+}
+
+TEST_F(ConfigTest, UnknownKeyIsAnError) {
+  EXPECT_EQ(ErrorOf(Replace(Good(), "cluster_id = \"acme-prod\"\n",
+                            "cluster_id = \"acme-prod\"\nclusterid = \"x\"\n")),
+            "config: node.clusterid: unknown key (known keys: id, cluster_id, data_dir)");
+}
+
+TEST_F(ConfigTest, UnknownSectionIsAnError) {
+  EXPECT_EQ(
+      ErrorOf(Good() + "[smtpp]\nport = 25\n"),
+      "config: [smtpp]: unknown section (known sections: node, admin, log, tls, eventlog, smtp, "
+      "directory)");
+}
+
+// [smtp] and [directory]: the relay rules and the recipient domains must parse, or the node
+// would open a relay or bounce the company's mail.
+TEST_F(ConfigTest, SmtpSectionParses) {
+  Result<Config> config =
+      ParseConfig(Good() +
+                      "[smtp]\n"
+                      "listen = \"0.0.0.0:25\"\n"
+                      "hostname = \"mx.example.com\"\n"
+                      "domains = [\"Example.COM\", \"example.org\"]\n"
+                      "trusted_networks = [\"192.0.2.0/24\", \"2001:db8::/32\"]\n"
+                      "message_bytes_max = 1048576\n",
+                  "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->smtp.enabled);
+  EXPECT_EQ(config->smtp.domains, (std::vector<std::string>{"example.com", "example.org"}));
+  EXPECT_EQ(config->smtp.message_bytes_max, 1048576);
+}
+
+TEST_F(ConfigTest, SmtpBadTrustedNetwork) {
+  std::string error =
+      ErrorOf(Good() +
+              "[smtp]\nlisten = \"0.0.0.0:25\"\nhostname = \"mx.example.com\"\n"
+              "domains = [\"example.com\"]\ntrusted_networks = [\"10.0.0.0/33\"]\n");
+  EXPECT_EQ(error.rfind("config: smtp.trusted_networks = [ '10.0.0.0/33' ]: ", 0), 0u) << error;
+  EXPECT_NE(error.find("expected an array of IPv4/IPv6 addresses or CIDR blocks"),
+            std::string::npos)
+      << error;
+}
+
+TEST_F(ConfigTest, SmtpHalfConfiguredIsAnError) {
+  EXPECT_EQ(ErrorOf(Good() + "[smtp]\nlisten = \"0.0.0.0:25\"\n"),
+            "config: smtp.hostname: missing, expected a fully qualified host name "
+            "(\"mx.example.com\")");
+}
+
+TEST_F(ConfigTest, SmtpDomainsMustBeDomainNames) {
+  EXPECT_EQ(ErrorOf(Good() + "[smtp]\nlisten = \"0.0.0.0:25\"\nhostname = \"mx.example.com\"\n"
+                             "domains = [\"exa mple.com\"]\n"),
+            "config: smtp.domains = [ 'exa mple.com' ]: 'exa mple.com' is not a domain name, "
+            "expected a non-empty array of domain names ([\"example.com\"])");
+}
+
+TEST_F(ConfigTest, SmtpRecipientsBelowRfcMinimum) {
+  EXPECT_EQ(ErrorOf(Good() + "[smtp]\nlisten = \"0.0.0.0:25\"\nhostname = \"mx.example.com\"\n"
+                             "domains = [\"example.com\"]\nrecipients_per_message_max = 10\n"),
+            "config: smtp.recipients_per_message_max = 10: expected an integer in 100..10000");
+}
+
+TEST_F(ConfigTest, DirectoryImportMustBeCsvOrLdif) {
+  EXPECT_EQ(ErrorOf(Good() + "[directory]\nimport_file = \"/etc/passwd\"\n"),
+            "config: directory.import_file = \"/etc/passwd\": expected an absolute path to a "
+            "readable .csv or .ldif file");
+}
+
+TEST_F(ConfigTest, DirectoryLdapNeedsBaseDn) {
+  EXPECT_EQ(ErrorOf(Good() + "[directory]\nldap_uris = [\"ldaps://dc1.example.com\"]\n"),
+            "config: directory.base_dn: missing, expected the directory's base DN");
+}
+
+TEST_F(ConfigTest, DirectoryUriMustBeLdap) {
+  EXPECT_EQ(ErrorOf(Good() + "[directory]\nldap_uris = [\"http://dc1\"]\n"),
+            "config: directory.ldap_uris = [ 'http://dc1' ]: 'http://dc1' is not an LDAP URI, "
+            "expected an array of ldap:// or ldaps:// URIs ([\"ldaps://dc1.example.com\"])");
+}
+
+TEST_F(ConfigTest, BadLogLevel) {
+  EXPECT_EQ(ErrorOf(Replace(Good(), "\"debug\"", "\"verbose\"")),
+            "config: log.level = \"verbose\": expected one of debug, info, warn, error");
+}
+
+TEST_F(ConfigTest, UnreadableCertificate) {
+  EXPECT_EQ(ErrorOf(Replace(Good(), certificate_, dir_ + "/missing.pem")),
+            "config: tls.certificate = \"" + dir_ +
+                "/missing.pem\": cannot read it (No such file or directory), expected an "
+                "absolute path to a readable PEM certificate");
+}
+
+TEST_F(ConfigTest, CertificateWithoutKey) {
+  EXPECT_EQ(ErrorOf(Replace(Good(), "private_key = \"" + key_ + "\"\n", "")),
+            "config: tls.private_key: missing, expected an absolute path to a readable PEM "
+            "private key");
+}
+
+TEST_F(ConfigTest, BatchBytesOutOfRange) {
+  EXPECT_EQ(ErrorOf(Replace(Good(), "1048576", "1")),
+            "config: eventlog.group_commit_batch_bytes_max = 1: expected an integer in [65536, "
+            "67108864] (bytes)");
+}
+
+TEST_F(ConfigTest, TopLevelKeyOutsideSection) {
+  EXPECT_EQ(ErrorOf("debug = true\n" + Good()),
+            "config: debug = true: expected a [section], not a top-level key");
+}
+
+TEST_F(ConfigTest, TomlSyntaxErrorNamesLine) {
+  EXPECT_EQ(ErrorOf("[node]\nid = \"n1\nx\n"),
+            "config: test.toml:2:9: Error while parsing string: unescaped control characters other "
+            "than TAB (U+0009) are explicitly prohibited");
+}
+
+TEST_F(ConfigTest, MissingFileIsIoError) {
+  Result<Config> config = LoadConfigFile(dir_ + "/absent.toml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kIoError);
+  EXPECT_EQ(config.status().message(),
+            "config: cannot open " + dir_ + "/absent.toml: No such file or directory");
+}
+
+}  // namespace
+}  // namespace lifeboat::config

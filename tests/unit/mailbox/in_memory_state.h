@@ -1,0 +1,55 @@
+#pragma once
+// A std::map standing in for the runner's `state` LevelDB in mailbox tests: the write view the
+// projection applies through and the read view MailboxReader lists through, over the same keys.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "eventlog/projection.h"
+#include "modules/mailbox/mailbox_reader.h"
+
+namespace lifeboat::mailbox::testing {
+
+class InMemoryState final : public eventlog::ProjectionState, public MailboxReadState {
+ public:
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    return std::as_const(*this).Get(key);
+  }
+  Result<std::optional<std::string>> Get(std::string_view key) const override {
+    auto found = rows_.find(std::string(key));
+    if (found == rows_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(found->second);
+  }
+  void Put(std::string_view key, std::string_view value) override {
+    rows_[std::string(key)] = std::string(value);
+  }
+  void Delete(std::string_view key) override { rows_.erase(std::string(key)); }
+  Result<std::vector<std::pair<std::string, std::string>>> Scan(std::string_view prefix,
+                                                                std::string_view start_after,
+                                                                size_t limit) const override {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto it = start_after < prefix ? rows_.lower_bound(std::string(prefix))
+                                   : rows_.upper_bound(std::string(start_after));
+    for (; it != rows_.end() && out.size() < limit; ++it) {
+      if (!std::string_view(it->first).starts_with(prefix)) break;
+      out.push_back(*it);
+    }
+    return out;
+  }
+
+  const std::map<std::string, std::string>& rows() const { return rows_; }
+  size_t CountWithPrefix(std::string_view prefix) const {
+    size_t count = 0;
+    for (const auto& [key, value] : rows_) count += std::string_view(key).starts_with(prefix);
+    return count;
+  }
+
+ private:
+  std::map<std::string, std::string> rows_;
+};
+
+}  // namespace lifeboat::mailbox::testing
