@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "appliance/cli/cli.h"
@@ -14,6 +15,21 @@
 namespace lifeboat::cli {
 
 namespace {
+
+// The demo company: four people and a distribution list, so that mail to a user and to a list
+// can be tried at once. Written as the CSV an administrator would import (csvde layout).
+constexpr std::string_view kDemoDomain = "lifeboat.example";
+constexpr std::string_view kDemoSmtpListen = "127.0.0.1:2525";
+constexpr std::string_view kDemoUsersCsv =
+    "sAMAccountName,mail,displayName,givenName,sn,department,title,mobile,proxyAddresses,kind,"
+    "members\n"
+    "alice,alice@lifeboat.example,Alice Martin,Alice,Martin,Sales,Account Executive,"
+    "+1 555 0101,smtp:a.martin@lifeboat.example,user,\n"
+    "bob,bob@lifeboat.example,Bob Chen,Bob,Chen,Sales,Sales Engineer,+1 555 0102,,user,\n"
+    "carol,carol@lifeboat.example,Carol Diaz,Carol,Diaz,IT,Mail Administrator,+1 555 0103,"
+    "smtp:postmaster@lifeboat.example,user,\n"
+    "dave,dave@lifeboat.example,Dave Okafor,Dave,Okafor,Finance,Controller,+1 555 0104,,user,\n"
+    "sales,sales@lifeboat.example,Sales team,,,,,,,group,alice;bob\n";
 
 bool Exists(const std::string& path) {
   struct stat info {};
@@ -30,13 +46,23 @@ Status WriteDemoFiles(const std::string& data_dir, const std::string& config_pat
   char cluster_id[32];
   std::snprintf(cluster_id, sizeof(cluster_id), "demo-%08llx",
                 static_cast<unsigned long long>((*env)->RandomU64() & 0xffffffffu));
+  const std::string users = data_dir + "/demo-users.csv";
+  std::ofstream users_file(users, std::ios::trunc);
+  users_file << kDemoUsersCsv;
+  users_file.close();
+  if (!users_file) return Status::IoError("demo: cannot write " + users);
   std::ofstream file(config_path, std::ios::trunc);
   file << "# Written by `lifeboat demo`. Edit freely; `lifeboat demo` reuses it.\n"
        << "[node]\nid = \"demo-1\"\ncluster_id = \"" << cluster_id << "\"\n"
        << "data_dir = \"" << data_dir << "\"\n\n"
        << "[admin]\nlisten = \"" << config::kAdminListenDefault << "\"\n\n"
        << "[log]\nlevel = \"info\"\n\n"
-       << "[tls]\ncertificate = \"" << certificate << "\"\nprivate_key = \"" << key << "\"\n";
+       << "[tls]\ncertificate = \"" << certificate << "\"\nprivate_key = \"" << key << "\"\n\n"
+       << "[smtp]\nlisten = \"" << kDemoSmtpListen << "\"\nhostname = \"mx." << kDemoDomain
+       << "\"\ndomains = [\"" << kDemoDomain << "\"]\n"
+       << "# The demo has no disk reserve to speak of; an appliance keeps 1 GiB free.\n"
+       << "disk_reserve_bytes = 67108864\n\n"
+       << "[directory]\nimport_file = \"" << users << "\"\n";
   file.close();
   if (!file) return Status::IoError("demo: cannot write " + config_path);
   return Status::Ok();
@@ -63,19 +89,29 @@ int DemoCommand(const Args& arguments) {
   auto config = config::LoadConfigFile(config_path);
   if (!config.ok()) return Fail(config.status().message());
   return RunNode(*config, [&](Node& node) {
+    // The commands are printed with this binary's path: it is not on PATH in a build tree.
+    std::error_code error;
+    std::string self = std::filesystem::read_symlink("/proc/self/exe", error).string();
+    if (error) self = "lifeboat";
+    const std::string smtp =
+        node.smtp_address().empty() ? "(no [smtp] section)" : node.smtp_address();
     std::printf(
         "lifeboat demo: node %s of cluster %s\n"
         "  data dir   %s\n"
+        "  SMTP       %s  (mail for alice, bob, carol, dave and sales @%s)\n"
         "  admin API  http://%s:%u  (token in %s/admin.token)\n"
+        "  webmail    not in this version yet\n"
         "Try, in another terminal:\n"
-        "  lifeboat status --config %s\n"
-        "  lifeboat log tail --config %s\n"
-        "  curl -s -H \"Authorization: Bearer $(cat %s/admin.token)\" "
-        "http://%s:%u/metrics\n"
+        "  swaks --server %s --from someone@outside.example --to alice@%s\n"
+        "  %s mailbox list alice@%s --config %s\n"
+        "  %s status --config %s\n"
+        "  %s log tail --config %s\n"
         "Stop with Ctrl-C.\n",
-        config->node.id.c_str(), config->node.cluster_id.c_str(), data_dir.c_str(),
-        config->admin.host.c_str(), node.admin_port(), data_dir.c_str(), config_path.c_str(),
-        config_path.c_str(), data_dir.c_str(), config->admin.host.c_str(), node.admin_port());
+        config->node.id.c_str(), config->node.cluster_id.c_str(), data_dir.c_str(), smtp.c_str(),
+        std::string(kDemoDomain).c_str(), config->admin.host.c_str(), node.admin_port(),
+        data_dir.c_str(), smtp.c_str(), std::string(kDemoDomain).c_str(), self.c_str(),
+        std::string(kDemoDomain).c_str(), config_path.c_str(), self.c_str(), config_path.c_str(),
+        self.c_str(), config_path.c_str());
     std::fflush(stdout);
   });
 }
