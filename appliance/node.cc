@@ -68,9 +68,12 @@ Status Node::Open() {
   log_options.path = data_dir + "/" + std::string(kLogDirName);
   auto log = eventlog::LogStore::Open(log_options);
   if (!log.ok()) {
-    return Status(log.status().code(), "cannot open the log " + log_options.path + ": " +
-                                           log.status().message() +
-                                           " (is another lifeboat running on this data dir?)");
+    // LevelDB reports a held LOCK file as "lock ...: already held by process" (or EAGAIN).
+    const std::string& why = log.status().message();
+    const bool locked = why.find("lock") != std::string::npos;
+    return Status(log.status().code(),
+                  "cannot open the log " + log_options.path + ": " + why +
+                      (locked ? " (is another lifeboat running on this data dir?)" : ""));
   }
   log_ = std::move(log).value();
 

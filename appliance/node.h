@@ -21,6 +21,7 @@
 
 #include "appliance/admin/admin_router.h"
 #include "appliance/admin/admin_server.h"
+#include "appliance/admin/directory_actions.h"
 #include "appliance/config/config.h"
 #include "appliance/directory_service.h"
 #include "appliance/env/libevent_env.h"
@@ -84,6 +85,20 @@ class Node : public admin::AdminBackend {
   std::string StatusJson() override;
   std::string MetricsText() override;
   Result<std::string> LogJson(uint64_t from, uint64_t count) override;
+  // Mailbox and directory endpoints (`lifeboat mailbox`, `lifeboat directory`): node_admin.cc.
+  Result<std::string> MailboxesJson(uint64_t limit) override;
+  Result<std::string> MailboxMessagesJson(std::string_view address_or_id, std::string_view folder,
+                                          uint64_t limit) override;
+  Result<std::string> MessageJson(std::string_view address_or_id,
+                                  std::string_view message_id) override;
+  Result<std::string> RawMessage(std::string_view address_or_id,
+                                 std::string_view message_id) override;
+  std::string DirectoryStatusJson() override;
+  Result<std::string> DirectoryEntryJson(std::string_view address_or_id) override;
+  Result<std::string> DirectorySearchJson(std::string_view text, uint64_t limit) override;
+  Result<std::string> StartDirectorySync(bool full, bool confirm_mass_deprovision) override;
+  Result<std::string> StartDirectoryImport(bool confirm_mass_deprovision) override;
+  Result<std::string> DirectoryActionJson(uint64_t id) override;
 
  private:
   Node(const config::Config& config, LibeventEnv& env, Logger& logger);
@@ -113,6 +128,10 @@ class Node : public admin::AdminBackend {
   std::unique_ptr<admin::AdminServer> admin_server_;
   std::unique_ptr<DirectoryService> directory_service_;
   std::unique_ptr<smtp_driver::SmtpService> smtp_;
+  // Operator-started directory syncs and imports; shared so a late completion can tell the node
+  // is gone (it holds a weak_ptr).
+  std::shared_ptr<admin::DirectoryActions> directory_actions_ =
+      std::make_shared<admin::DirectoryActions>();
   std::optional<Status> projection_error_;
   std::function<void()> drained_;
   MonoTime drain_deadline_{};

@@ -35,6 +35,11 @@ std::string Where(const std::string& host, uint16_t port) {
 
 Result<HttpReply> AdminGet(const std::string& host, uint16_t port, const std::string& target,
                            const std::string& token) {
+  return AdminCall(host, port, "GET", target, token);
+}
+
+Result<HttpReply> AdminCall(const std::string& host, uint16_t port, const std::string& method,
+                            const std::string& target, const std::string& token) {
   sockaddr_storage address{};
   socklen_t length = 0;
   if (host.find(':') != std::string::npos) {
@@ -64,8 +69,9 @@ Result<HttpReply> AdminGet(const std::string& host, uint16_t port, const std::st
     if (errno == ECONNREFUSED) return Status::Unavailable(message);
     return Status::IoError(message);
   }
-  std::string request = "GET " + target + " HTTP/1.0\r\nHost: " + Where(host, port) + "\r\n";
+  std::string request = method + " " + target + " HTTP/1.0\r\nHost: " + Where(host, port) + "\r\n";
   if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
+  if (method != "GET") request += "Content-Length: 0\r\n";
   request += "\r\n";
   size_t sent = 0;
   while (sent < request.size()) {

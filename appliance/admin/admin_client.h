@@ -22,5 +22,8 @@ struct HttpReply {
 // IoError for other socket failures and timeouts; Corruption for a malformed reply.
 Result<HttpReply> AdminGet(const std::string& host, uint16_t port, const std::string& target,
                            const std::string& token);
+// The same with another method ("POST"); the request carries no body (Content-Length: 0).
+Result<HttpReply> AdminCall(const std::string& host, uint16_t port, const std::string& method,
+                            const std::string& target, const std::string& token);
 
 }  // namespace lifeboat::admin

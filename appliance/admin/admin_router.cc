@@ -4,6 +4,9 @@
 #include <string_view>
 
 #include "appliance/admin/admin_token.h"
+#include "appliance/admin/directory_queries.h"
+#include "appliance/admin/mailbox_queries.h"
+#include "appliance/admin/query_string.h"
 #include "appliance/json/json_writer.h"
 
 namespace lifeboat::admin {
@@ -28,6 +31,60 @@ AdminResponse Json(int status, std::string body) {
 
 AdminResponse JsonError(int status, std::string_view message) {
   return Json(status, json::ObjectWriter().String("error", message).Finish());
+}
+
+// An operating error from the backend as an HTTP status (RFC 9110 section 15).
+AdminResponse ErrorResponse(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+      return JsonError(400, status.message());
+    case StatusCode::kNotFound:
+      return JsonError(404, status.message());
+    case StatusCode::kFailedPrecondition:
+      return JsonError(409, status.message());
+    case StatusCode::kUnavailable:
+      return JsonError(503, status.message());
+    default:
+      return JsonError(500, status.ToString());
+  }
+}
+
+AdminResponse NdJson(std::string body) {
+  AdminResponse response = Text(200, std::move(body));
+  response.content_type = "application/x-ndjson";
+  return response;
+}
+
+AdminResponse FromResult(Result<std::string> result, AdminResponse (*make)(std::string)) {
+  if (!result.ok()) return ErrorResponse(result.status());
+  return make(std::move(result).value());
+}
+
+AdminResponse JsonOk(std::string body) {
+  return Json(200, std::move(body));
+}
+
+// `name` as an unsigned integer in 1..max, `fallback` when absent.
+Result<uint64_t> QueryLimit(std::string_view query, std::string_view name, uint64_t fallback,
+                            uint64_t max) {
+  uint64_t value = fallback;
+  Result<bool> present = QueryUint(query, name, value);
+  if (!present.ok()) return present.status();
+  if (value == 0 || value > max) {
+    return Status::InvalidArgument(std::string(name) + "=" + std::to_string(value) +
+                                   ": expected 1.." + std::to_string(max));
+  }
+  return value;
+}
+
+// A text parameter that must be present and non-empty.
+Result<std::string> RequiredText(std::string_view query, std::string_view name) {
+  auto value = QueryText(query, name);
+  if (!value.ok()) return value.status();
+  if (!value->has_value() || (*value)->empty()) {
+    return Status::InvalidArgument("missing parameter " + std::string(name));
+  }
+  return std::move(**value);
 }
 
 }  // namespace
@@ -57,30 +114,61 @@ bool AdminRouter::Authorized(const AdminRequest& request) const {
   return ConstantTimeEquals(header.substr(kScheme.size()), token_);
 }
 
+const AdminRouter::Endpoint* AdminRouter::FindEndpoint(std::string_view path) {
+  static constexpr Endpoint kEndpoints[] = {
+      {"/v1/status", "GET", &AdminRouter::HandleStatus},
+      {"/metrics", "GET", &AdminRouter::HandleMetrics},
+      {"/v1/log", "GET", &AdminRouter::HandleLog},
+      {"/v1/mailboxes", "GET", &AdminRouter::HandleMailboxes},
+      {"/v1/mailbox", "GET", &AdminRouter::HandleMailbox},
+      {"/v1/message", "GET", &AdminRouter::HandleMessage},
+      {"/v1/directory/status", "GET", &AdminRouter::HandleDirectoryStatus},
+      {"/v1/directory/entry", "GET", &AdminRouter::HandleDirectoryEntry},
+      {"/v1/directory/search", "GET", &AdminRouter::HandleDirectorySearch},
+      {"/v1/directory/sync", "POST", &AdminRouter::HandleDirectorySync},
+      {"/v1/directory/import", "POST", &AdminRouter::HandleDirectoryImport},
+      {"/v1/directory/action", "GET", &AdminRouter::HandleDirectoryAction},
+  };
+  for (const Endpoint& endpoint : kEndpoints) {
+    if (endpoint.path == path) return &endpoint;
+  }
+  return nullptr;
+}
+
 AdminResponse AdminRouter::Handle(const AdminRequest& request) {
-  if (request.method != "GET") {
+  if (request.path == "/healthz") {
+    if (request.method == "GET") return Text(200, "ok\n");
     AdminResponse response = JsonError(405, "method not allowed: only GET");
     response.headers.emplace_back("Allow", "GET");
     return response;
   }
-  if (request.path == "/healthz") return Text(200, "ok\n");
-  bool known =
-      request.path == "/v1/status" || request.path == "/metrics" || request.path == "/v1/log";
-  // Authenticate before saying whether a path exists: no probing without the token.
+  // Authenticate before saying whether a path or a method exists: no probing without the token.
   if (!Authorized(request)) {
     AdminResponse response = JsonError(
         401, "missing or wrong admin token: send Authorization: Bearer <data_dir/admin.token>");
     response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"lifeboat-admin\"");
     return response;
   }
-  if (!known) return JsonError(404, "no such endpoint: " + request.path);
-  if (request.path == "/v1/status") return Json(200, backend_.StatusJson());
-  if (request.path == "/metrics") {
-    AdminResponse response = Text(200, backend_.MetricsText());
-    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  const Endpoint* endpoint = FindEndpoint(request.path);
+  if (endpoint == nullptr) return JsonError(404, "no such endpoint: " + request.path);
+  if (request.method != endpoint->method) {
+    // RFC 9110 section 15.5.6: a 405 names the allowed methods.
+    AdminResponse response =
+        JsonError(405, "method not allowed: only " + std::string(endpoint->method));
+    response.headers.emplace_back("Allow", std::string(endpoint->method));
     return response;
   }
-  return HandleLog(request);
+  return (this->*(endpoint->handle))(request);
+}
+
+AdminResponse AdminRouter::HandleStatus(const AdminRequest&) {
+  return Json(200, backend_.StatusJson());
+}
+
+AdminResponse AdminRouter::HandleMetrics(const AdminRequest&) {
+  AdminResponse response = Text(200, backend_.MetricsText());
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  return response;
 }
 
 AdminResponse AdminRouter::HandleLog(const AdminRequest& request) {
@@ -102,6 +190,82 @@ AdminResponse AdminRouter::HandleLog(const AdminRequest& request) {
   AdminResponse response = Text(200, std::move(events).value());
   response.content_type = "application/x-ndjson";
   return response;
+}
+
+AdminResponse AdminRouter::HandleMailboxes(const AdminRequest& request) {
+  auto limit = QueryLimit(request.query, "limit", kMailboxesDefault, kMailboxesMax);
+  if (!limit.ok()) return ErrorResponse(limit.status());
+  return FromResult(backend_.MailboxesJson(*limit), NdJson);
+}
+
+AdminResponse AdminRouter::HandleMailbox(const AdminRequest& request) {
+  auto address = RequiredText(request.query, "address");
+  if (!address.ok()) return ErrorResponse(address.status());
+  auto folder = QueryText(request.query, "folder");
+  if (!folder.ok()) return ErrorResponse(folder.status());
+  auto limit = QueryLimit(request.query, "limit", kMailboxMessagesDefault, kMailboxMessagesMax);
+  if (!limit.ok()) return ErrorResponse(limit.status());
+  return FromResult(backend_.MailboxMessagesJson(*address, folder->value_or(""), *limit), NdJson);
+}
+
+AdminResponse AdminRouter::HandleMessage(const AdminRequest& request) {
+  auto mailbox = RequiredText(request.query, "mailbox");
+  if (!mailbox.ok()) return ErrorResponse(mailbox.status());
+  auto id = RequiredText(request.query, "id");
+  if (!id.ok()) return ErrorResponse(id.status());
+  auto raw = QueryFlag(request.query, "raw");
+  if (!raw.ok()) return ErrorResponse(raw.status());
+  if (!*raw) return FromResult(backend_.MessageJson(*mailbox, *id), JsonOk);
+  auto bytes = backend_.RawMessage(*mailbox, *id);
+  if (!bytes.ok()) return ErrorResponse(bytes.status());
+  AdminResponse response = Text(200, std::move(bytes).value());
+  response.content_type = "message/rfc822";  // RFC 2046 section 5.2.1
+  return response;
+}
+
+AdminResponse AdminRouter::HandleDirectoryStatus(const AdminRequest&) {
+  return Json(200, backend_.DirectoryStatusJson());
+}
+
+AdminResponse AdminRouter::HandleDirectoryEntry(const AdminRequest& request) {
+  auto id = RequiredText(request.query, "id");
+  if (!id.ok()) return ErrorResponse(id.status());
+  return FromResult(backend_.DirectoryEntryJson(*id), JsonOk);
+}
+
+AdminResponse AdminRouter::HandleDirectorySearch(const AdminRequest& request) {
+  auto text = RequiredText(request.query, "q");
+  if (!text.ok()) return ErrorResponse(text.status());
+  auto limit = QueryLimit(request.query, "limit", kDirectorySearchResultsDefault,
+                          kDirectorySearchResultsMax);
+  if (!limit.ok()) return ErrorResponse(limit.status());
+  return FromResult(backend_.DirectorySearchJson(*text, *limit), NdJson);
+}
+
+AdminResponse AdminRouter::HandleDirectorySync(const AdminRequest& request) {
+  auto full = QueryFlag(request.query, "full");
+  if (!full.ok()) return ErrorResponse(full.status());
+  auto confirm = QueryFlag(request.query, "confirm_mass_deprovision");
+  if (!confirm.ok()) return ErrorResponse(confirm.status());
+  auto action = backend_.StartDirectorySync(*full, *confirm);
+  if (!action.ok()) return ErrorResponse(action.status());
+  return Json(202, std::move(action).value());
+}
+
+AdminResponse AdminRouter::HandleDirectoryImport(const AdminRequest& request) {
+  auto confirm = QueryFlag(request.query, "confirm_mass_deprovision");
+  if (!confirm.ok()) return ErrorResponse(confirm.status());
+  auto action = backend_.StartDirectoryImport(*confirm);
+  if (!action.ok()) return ErrorResponse(action.status());
+  return Json(202, std::move(action).value());
+}
+
+AdminResponse AdminRouter::HandleDirectoryAction(const AdminRequest& request) {
+  uint64_t id = 0;
+  Result<bool> present = QueryUint(request.query, "id", id);
+  if (!present.ok()) return ErrorResponse(present.status());
+  if (!*present) return JsonError(400, "missing parameter id");
+  return FromResult(backend_.DirectoryActionJson(id), JsonOk);
 }
 
 }  // namespace lifeboat::admin

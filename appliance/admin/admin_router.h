@@ -5,6 +5,19 @@
 //   GET /v1/status            JSON: identity, version, uptime, log and projection indices, ...
 //   GET /metrics              Prometheus text format
 //   GET /v1/log?from=N&count=M  events as JSON, one object per line ("application/x-ndjson")
+//   GET /v1/mailboxes?limit=N   mailboxes, one JSON object per line (`lifeboat mailbox ls`)
+//   GET /v1/mailbox?address=A&folder=F&limit=N  messages newest first, one object per line;
+//                               A is an address or a mailbox id, no folder means every folder
+//   GET /v1/message?mailbox=A&id=M[&raw=1]  one message's metadata (JSON), or with raw=1 the
+//                               message exactly as received ("message/rfc822")
+//   GET /v1/directory/status    the directory object of /v1/status
+//   GET /v1/directory/entry?id=X  one directory entry (X: any of its addresses, or its id)
+//   GET /v1/directory/search?q=T&limit=N  entries matching T, one object per line
+//   POST /v1/directory/sync?full=0|1&confirm_mass_deprovision=0|1  starts an LDAP sync: 202
+//                               with {"id":N,...} (directory_actions.h), then poll:
+//   GET /v1/directory/action?id=N  {"state":"running"|"done","outcome":...}
+//   POST /v1/directory/import?confirm_mass_deprovision=0|1  re-imports the configured file: 202
+// Text parameters are percent-encoded (query_string.h).
 // Every endpoint but /healthz needs "Authorization: Bearer <token>" (RFC 6750 section 2.1); a
 // missing or wrong token gets 401 with WWW-Authenticate: Bearer (RFC 6750 section 3).
 
@@ -26,7 +39,7 @@ inline constexpr uint64_t kAdminLogCountDefault = 20;
 inline constexpr uint64_t kAdminLogCountMax = 1000;
 
 struct AdminRequest {
-  std::string method;         // "GET"
+  std::string method;         // "GET", "POST"
   std::string path;           // "/v1/log"
   std::string query;          // "from=1&count=5", without '?'
   std::string authorization;  // the Authorization header, "" when absent
@@ -48,6 +61,24 @@ class AdminBackend {
   // Events from..from+count-1 (clamped to the log), one JSON object per line. NotFound when
   // `from` is outside the log.
   virtual Result<std::string> LogJson(uint64_t from, uint64_t count) = 0;
+
+  // Mailbox and directory reads (mailbox_queries.h, directory_queries.h). Errors: NotFound (404),
+  // InvalidArgument (400), FailedPrecondition (409), Unavailable (503), others 500.
+  virtual Result<std::string> MailboxesJson(uint64_t limit) = 0;
+  // `folder` "" means every folder.
+  virtual Result<std::string> MailboxMessagesJson(std::string_view address_or_id,
+                                                  std::string_view folder, uint64_t limit) = 0;
+  virtual Result<std::string> MessageJson(std::string_view address_or_id,
+                                          std::string_view message_id) = 0;
+  virtual Result<std::string> RawMessage(std::string_view address_or_id,
+                                         std::string_view message_id) = 0;
+  virtual std::string DirectoryStatusJson() = 0;
+  virtual Result<std::string> DirectoryEntryJson(std::string_view address_or_id) = 0;
+  virtual Result<std::string> DirectorySearchJson(std::string_view text, uint64_t limit) = 0;
+  // Directory actions: start one and return its JSON (directory_actions.h) at once.
+  virtual Result<std::string> StartDirectorySync(bool full, bool confirm_mass_deprovision) = 0;
+  virtual Result<std::string> StartDirectoryImport(bool confirm_mass_deprovision) = 0;
+  virtual Result<std::string> DirectoryActionJson(uint64_t id) = 0;
 };
 
 class AdminRouter {
@@ -59,8 +90,26 @@ class AdminRouter {
   AdminResponse Handle(const AdminRequest& request);
 
  private:
+  struct Endpoint {
+    std::string_view path;
+    std::string_view method;
+    AdminResponse (AdminRouter::*handle)(const AdminRequest& request);
+  };
+  static const Endpoint* FindEndpoint(std::string_view path);
+
   bool Authorized(const AdminRequest& request) const;
+  AdminResponse HandleStatus(const AdminRequest& request);
+  AdminResponse HandleMetrics(const AdminRequest& request);
   AdminResponse HandleLog(const AdminRequest& request);
+  AdminResponse HandleMailboxes(const AdminRequest& request);
+  AdminResponse HandleMailbox(const AdminRequest& request);
+  AdminResponse HandleMessage(const AdminRequest& request);
+  AdminResponse HandleDirectoryStatus(const AdminRequest& request);
+  AdminResponse HandleDirectoryEntry(const AdminRequest& request);
+  AdminResponse HandleDirectorySearch(const AdminRequest& request);
+  AdminResponse HandleDirectorySync(const AdminRequest& request);
+  AdminResponse HandleDirectoryImport(const AdminRequest& request);
+  AdminResponse HandleDirectoryAction(const AdminRequest& request);
 
   AdminBackend& backend_;
   const std::string token_;

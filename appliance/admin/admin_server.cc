@@ -19,6 +19,8 @@ std::string ReasonPhrase(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 202:
+      return "Accepted";
     case 400:
       return "Bad Request";
     case 401:
@@ -27,6 +29,10 @@ std::string ReasonPhrase(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 503:
+      return "Service Unavailable";
     default:
       return "Internal Server Error";
   }

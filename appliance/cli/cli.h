@@ -16,6 +16,9 @@ class Node;
 namespace eventlog {
 class LogStore;
 }  // namespace eventlog
+namespace admin {
+struct HttpReply;
+}  // namespace admin
 }  // namespace lifeboat
 
 namespace lifeboat::cli {
@@ -36,6 +39,8 @@ int LogCommand(const Args& args);
 int RebuildCommand(const Args& args);
 int VersionCommand(const Args& args);
 int DemoCommand(const Args& args);
+int MailboxCommand(const Args& args);
+int DirectoryCommand(const Args& args);
 
 // Prints "lifeboat: <message>" on stderr and returns kExitError.
 int Fail(const std::string& message);
@@ -56,6 +61,22 @@ Result<config::Config> LoadConfig(const std::optional<std::string>& flag);
 // GET `target` from the admin API of the node `config` describes, with the token from its data
 // dir. Unavailable when the node is not running. A non-200 reply is an error carrying its body.
 Result<std::string> QueryNode(const config::Config& config, const std::string& target);
+
+// Calls the admin API of the running node with `method` ("GET", "POST"). Unavailable only when
+// the node is not running (nothing listens, or it never ran); any HTTP reply is returned as is.
+Result<admin::HttpReply> CallNode(const config::Config& config, const std::string& method,
+                                  const std::string& target);
+// The error a non-2xx reply carries: the code follows the HTTP status (400 InvalidArgument,
+// 404 NotFound, 409 FailedPrecondition, 503 Unavailable, else IoError), the message is the
+// reply's {"error": ...} text.
+Status ReplyError(const admin::HttpReply& reply);
+
+class OfflineState;  // offline_state.h
+// GET `target` from the running node; when no node runs, `offline` answers from the data dir
+// (OfflineState::Open). Both give the same text: they run the same queries.
+Result<std::string> AskNodeOrDataDir(
+    const config::Config& config, const std::string& target,
+    const std::function<Result<std::string>(const OfflineState&)>& offline);
 
 // Opens <data_dir>/log directly (the node is not running). FailedPrecondition naming the LOCK
 // when a running node holds it; NotFound when there is no log yet.

@@ -13,6 +13,14 @@ constexpr char kUsage[] =
     "       lifeboat log tail [-n N] [--config FILE]\n"
     "       lifeboat log show INDEX [--config FILE]\n"
     "       lifeboat rebuild [--config FILE]\n"
+    "       lifeboat mailbox list ADDRESS [--folder NAME] [--limit N] [--json] [--config FILE]\n"
+    "       lifeboat mailbox show ADDRESS MESSAGE_ID [--raw] [--json] [--config FILE]\n"
+    "       lifeboat mailbox ls [--limit N] [--json] [--config FILE]\n"
+    "       lifeboat directory status [--json] [--config FILE]\n"
+    "       lifeboat directory sync --now [--full] [--confirm-mass-deprovision] [--config FILE]\n"
+    "       lifeboat directory import [--confirm-mass-deprovision] [--config FILE]\n"
+    "       lifeboat directory show ADDRESS_OR_ID [--config FILE]\n"
+    "       lifeboat directory search TEXT [--limit N] [--json] [--config FILE]\n"
     "       lifeboat demo [--data-dir DIR]\n"
     "       lifeboat version\n"
     "Without --config: $LIFEBOAT_CONFIG, then /etc/lifeboat/lifeboat.toml, then\n"
@@ -44,6 +52,8 @@ int main(int argc, char** argv) {
   if (command == "log") return LogCommand(args);
   if (command == "rebuild") return RebuildCommand(args);
   if (command == "demo") return DemoCommand(args);
+  if (command == "mailbox") return MailboxCommand(args);
+  if (command == "directory") return DirectoryCommand(args);
   if (command == "version" || command == "--version") return VersionCommand(args);
   if (command == "help" || command == "--help" || command == "-h") {
     std::fputs(kUsage, stdout);

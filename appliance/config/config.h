@@ -67,7 +67,7 @@ struct SmtpConfig {
   int64_t sessions_per_ip_max = 20;
   int64_t sessions_total_max = 1000;
   int64_t message_burst_per_ip_max = 60;
-  int64_t message_interval_per_ip_ms = 1000;
+  int64_t message_interval_per_ip_ms = 1000;  // 0: no per-client rate limit
   // New mail gets 452 4.3.1 while the data dir's file system has less than this free.
   int64_t disk_reserve_bytes = kSmtpDiskReserveBytesDefault;
 };

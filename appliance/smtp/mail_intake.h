@@ -3,6 +3,7 @@
 // MailReceived event: where to file it, whether the disk may take it, and the proposer.
 // Owned by the node; outlives the SMTP server.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,13 +13,19 @@
 
 namespace lifeboat::smtp_driver {
 
+// Where an accepted message goes, decided before it is proposed (MailReceived.deliveries).
+struct PlannedMail {
+  std::vector<events::MailDelivery> deliveries;
+  // A journal report is filed as the original message it carries, not as the report.
+  std::optional<std::string> replacement_raw;
+};
+
 class DeliveryPlanner {
  public:
   virtual ~DeliveryPlanner() = default;
   // The mailboxes and folders a message is filed in (lists expanded, journal copies sorted into
   // Inbox/Sent). Called on the loop thread; answers from memory.
-  virtual std::vector<events::MailDelivery> Plan(const smtp::MailProposal& mail,
-                                                 events::MailSource source) const = 0;
+  virtual PlannedMail Plan(const smtp::MailProposal& mail, events::MailSource source) const = 0;
 };
 
 class StorageGuard {

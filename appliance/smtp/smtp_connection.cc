@@ -8,11 +8,13 @@
 namespace lifeboat::smtp_driver {
 
 SmtpConnection::SmtpConnection(SmtpServer& server, uint64_t id,
-                               smtp::SessionAdmission::Ticket ticket, smtp::PeerInfo peer)
+                               smtp::SessionAdmission::Ticket ticket, smtp::PeerInfo peer,
+                               const smtp::PolicyChain& policy, events::MailSource source)
     : server_(server),
       id_(id),
+      source_(source),
       ticket_(std::move(ticket)),
-      session_(server.options_.session, server.policy_, std::move(peer)) {}
+      session_(server.options_.session, policy, std::move(peer)) {}
 
 SmtpConnection::~SmtpConnection() {
   *alive_ = false;
@@ -52,7 +54,18 @@ void SmtpConnection::OnClosed(std::string_view) {
 }
 
 void SmtpConnection::Perform() {
-  for (smtp::Action& action : session_.TakeActions()) {
+  // Performing an action can make the session queue more (a refused proposal answers at once):
+  // take actions until none is left.
+  for (std::vector<smtp::Action> actions = session_.TakeActions(); !actions.empty();
+       actions = session_.TakeActions()) {
+    PerformEach(actions);
+    if (closed_) return;
+  }
+  UpdateReading();
+}
+
+void SmtpConnection::PerformEach(std::vector<smtp::Action>& actions) {
+  for (smtp::Action& action : actions) {
     if (closed_) return;
     if (auto* send = std::get_if<smtp::SendBytes>(&action)) {
       stream_->Write(send->bytes);
@@ -71,7 +84,6 @@ void SmtpConnection::Perform() {
       Propose(std::move(propose->mail));
     }
   }
-  UpdateReading();
 }
 
 void SmtpConnection::UpdateReading() {
@@ -95,9 +107,12 @@ void SmtpConnection::Propose(smtp::MailProposal mail) {
   if (intake.storage != nullptr && !intake.storage->AcceptsNewMail()) {
     session_.OnMailCommitted(smtp::CommitOutcome::kDiskReserve, "", server_.env_.MonotonicNow(),
                              server_.env_.WallNow());
-    return;  // Perform() continues with the 452 the session queued
+    return;  // Perform() takes the 452 the session just queued on its next round
   }
   std::string mail_id = server_.NewMailId();
+  PlannedMail plan;
+  if (intake.planner != nullptr) plan = intake.planner->Plan(mail, source_);
+  if (plan.replacement_raw.has_value()) mail.raw = std::move(*plan.replacement_raw);
   events::Event event;
   events::MailReceived* received = event.mutable_mail_received();
   received->set_mail_id(mail_id);
@@ -110,13 +125,11 @@ void SmtpConnection::Propose(smtp::MailProposal mail) {
   received->set_peer_address(mail.peer_address);
   received->set_tls_version(mail.tls_version);
   received->set_tls_cipher(mail.tls_cipher);
-  received->set_source(server_.options_.source);
+  received->set_source(source_);
   received->set_smtputf8(mail.smtputf8);
   received->set_body_8bitmime(mail.body_8bitmime);
-  if (intake.planner != nullptr) {
-    for (events::MailDelivery& delivery : intake.planner->Plan(mail, server_.options_.source)) {
-      *received->add_deliveries() = std::move(delivery);
-    }
+  for (events::MailDelivery& delivery : plan.deliveries) {
+    *received->add_deliveries() = std::move(delivery);
   }
   received->set_raw(std::move(mail.raw));
   ++server_.stats_.messages_proposed;

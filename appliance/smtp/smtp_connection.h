@@ -9,6 +9,7 @@
 #include <string>
 
 #include "appliance/net/stream_connection.h"
+#include "eventlog/events.pb.h"
 #include "modules/smtp/policy/admission.h"
 #include "modules/smtp/session.h"
 
@@ -18,8 +19,9 @@ class SmtpServer;
 
 class SmtpConnection : public net::StreamConnection::Handler {
  public:
+  // `policy` (the listener's, or its journal policy) must outlive the connection.
   SmtpConnection(SmtpServer& server, uint64_t id, smtp::SessionAdmission::Ticket ticket,
-                 smtp::PeerInfo peer);
+                 smtp::PeerInfo peer, const smtp::PolicyChain& policy, events::MailSource source);
   ~SmtpConnection() override;
 
   // Takes the socket and starts the session (greeting). Errors close it at once.
@@ -31,6 +33,7 @@ class SmtpConnection : public net::StreamConnection::Handler {
 
  private:
   void Perform();
+  void PerformEach(std::vector<smtp::Action>& actions);
   void Propose(smtp::MailProposal mail);
   void OnCommitted(Result<uint64_t> index, std::string mail_id);
   void OnDeadlineTimer();
@@ -38,6 +41,7 @@ class SmtpConnection : public net::StreamConnection::Handler {
 
   SmtpServer& server_;
   const uint64_t id_;
+  const events::MailSource source_;
   smtp::SessionAdmission::Ticket ticket_;
   smtp::Session session_;
   std::unique_ptr<net::StreamConnection> stream_;

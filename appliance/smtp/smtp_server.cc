@@ -28,13 +28,14 @@ smtp::PeerInfo SplitPeer(const std::string& peer) {
 
 SmtpServer::SmtpServer(LibeventEnv& env, Options options, const net::ServerTlsContext* tls,
                        const smtp::PolicyChain& policy, smtp::SessionAdmission& admission,
-                       MailIntake intake)
+                       MailIntake intake, JournalSources journal)
     : env_(env),
       options_(std::move(options)),
       tls_(tls),
       policy_(policy),
       admission_(admission),
-      intake_(intake) {
+      intake_(intake),
+      journal_(journal) {
   options_.session.tls_available = tls_ != nullptr;
 }
 
@@ -42,10 +43,11 @@ Result<std::unique_ptr<SmtpServer>> SmtpServer::Start(LibeventEnv& env, Options 
                                                       const net::ServerTlsContext* tls,
                                                       const smtp::PolicyChain& policy,
                                                       smtp::SessionAdmission& admission,
-                                                      MailIntake intake) {
+                                                      MailIntake intake, JournalSources journal) {
   LB_CHECK(intake.proposer != nullptr);
+  LB_CHECK((journal.networks == nullptr) == (journal.policy == nullptr));
   std::unique_ptr<SmtpServer> server(
-      new SmtpServer(env, std::move(options), tls, policy, admission, intake));
+      new SmtpServer(env, std::move(options), tls, policy, admission, intake, journal));
   SmtpServer* raw = server.get();
   auto listener = net::TcpListener::Listen(
       env.base(), raw->options_.listen_address,
@@ -75,8 +77,10 @@ void SmtpServer::Accept(int fd, std::string peer) {
   }
   ++stats_.sessions_accepted;
   uint64_t id = next_connection_id_++;
-  auto connection =
-      std::make_unique<SmtpConnection>(*this, id, std::move(ticket).value(), std::move(info));
+  const bool journal = journal_.networks != nullptr && journal_.networks->Contains(info.ip);
+  auto connection = std::make_unique<SmtpConnection>(
+      *this, id, std::move(ticket).value(), std::move(info), journal ? *journal_.policy : policy_,
+      journal ? events::MAIL_SOURCE_JOURNAL : events::MAIL_SOURCE_SMTP_INBOUND);
   SmtpConnection* raw = connection.get();
   connections_.emplace(id, std::move(connection));
   raw->Begin(fd, std::move(peer));

@@ -19,6 +19,7 @@
 #include "appliance/smtp/mail_intake.h"
 #include "modules/smtp/policy/admission.h"
 #include "modules/smtp/policy/chain.h"
+#include "modules/smtp/policy/cidr.h"
 #include "modules/smtp/session.h"
 
 namespace lifeboat::smtp_driver {
@@ -31,6 +32,13 @@ struct SmtpServerStats {
   uint64_t messages_proposed = 0;
   uint64_t messages_committed = 0;
   uint64_t messages_failed = 0;
+};
+
+// Journal sources (an Exchange journal rule, Postfix always_bcc): sessions from these peers
+// run `policy` (which accepts the journal recipient) and their mail is filed as history.
+struct JournalSources {
+  const smtp::CidrList* networks = nullptr;
+  const smtp::PolicyChain* policy = nullptr;
 };
 
 class SmtpServer {
@@ -46,7 +54,7 @@ class SmtpServer {
                                                    const net::ServerTlsContext* tls,
                                                    const smtp::PolicyChain& policy,
                                                    smtp::SessionAdmission& admission,
-                                                   MailIntake intake);
+                                                   MailIntake intake, JournalSources journal = {});
   ~SmtpServer();
 
   const std::string& bound_address() const { return listener_->bound_address(); }
@@ -58,7 +66,8 @@ class SmtpServer {
  private:
   friend class SmtpConnection;
   SmtpServer(LibeventEnv& env, Options options, const net::ServerTlsContext* tls,
-             const smtp::PolicyChain& policy, smtp::SessionAdmission& admission, MailIntake intake);
+             const smtp::PolicyChain& policy, smtp::SessionAdmission& admission, MailIntake intake,
+             JournalSources journal);
   void Accept(int fd, std::string peer);
   void Forget(uint64_t connection_id);
   std::string NewMailId();
@@ -69,6 +78,7 @@ class SmtpServer {
   const smtp::PolicyChain& policy_;
   smtp::SessionAdmission& admission_;
   MailIntake intake_;
+  JournalSources journal_;
   std::unique_ptr<net::TcpListener> listener_;
   uint64_t next_connection_id_ = 1;
   std::map<uint64_t, std::unique_ptr<SmtpConnection>> connections_;

@@ -5,24 +5,59 @@
 #include <set>
 #include <utility>
 
+#include "modules/mailbox/journal.h"
+
 namespace lifeboat::smtp_driver {
 
-std::vector<events::MailDelivery> DirectoryDeliveryPlanner::Plan(const smtp::MailProposal& mail,
-                                                                 events::MailSource) const {
+namespace {
+
+// The journal chain's resolver: a journal source addresses its copies to a journal mailbox that
+// is nobody's; who the mail belongs to is read from the copy itself.
+class AnyRecipientResolver : public smtp::RecipientResolver {
+ public:
+  smtp::RecipientVerdict Resolve(std::string_view) const override {
+    return smtp::RecipientVerdict::kMailbox;
+  }
+};
+
+// A journal source sends as fast as its journal backlog allows; it is trusted by configuration.
+constexpr uint32_t kJournalMessageBurstMax = 1'000'000;
+
+}  // namespace
+
+PlannedMail DirectoryDeliveryPlanner::Plan(const smtp::MailProposal& mail,
+                                           events::MailSource source) const {
+  PlannedMail plan;
+  if (source == events::MAIL_SOURCE_JOURNAL) {
+    mailbox::AddressResolver resolve = [this](std::string_view address) {
+      mailbox::AddressResolution resolution;
+      resolution.is_list = directory_.Resolve(address) == smtp::RecipientVerdict::kList;
+      resolution.mailbox_ids = directory_.MailboxesFor(address);
+      return resolution;
+    };
+    mailbox::OriginalEnvelope envelope;
+    envelope.mail_from = mail.mail_from;  // always_bcc keeps the original sender
+    mailbox::JournalIntake intake = mailbox::IntakeJournalMessage(
+        mail.raw, mailbox::JournalFormat::kExchangeEnvelopeReport, resolve, &envelope);
+    plan.deliveries = std::move(intake.deliveries);
+    if (intake.format == mailbox::JournalFormat::kExchangeEnvelopeReport) {
+      plan.replacement_raw = std::move(intake.original);
+    }
+    return plan;
+  }
   std::set<std::string> mailboxes;
   for (const std::string& recipient : mail.rcpt_to) {
     for (std::string& id : directory_.MailboxesFor(recipient)) mailboxes.insert(std::move(id));
   }
-  std::vector<events::MailDelivery> deliveries;
   for (const std::string& id : mailboxes) {
     events::MailDelivery delivery;
     delivery.set_mailbox_id(id);
     delivery.set_folder("Inbox");
-    deliveries.push_back(std::move(delivery));
+    plan.deliveries.push_back(std::move(delivery));
   }
   // A recipient the policy accepted but nobody's mailbox holds (a relayed recipient from a
   // trusted network) still leaves the mail in the log for the delivery engine.
-  return deliveries;
+  return plan;
 }
 
 DiskReserveGuard::DiskReserveGuard(Env& env, std::string path, uint64_t reserve_bytes)
@@ -62,8 +97,12 @@ Result<std::unique_ptr<SmtpService>> SmtpService::Start(const config::Config& co
   policy_config.sessions_per_ip_max = static_cast<size_t>(smtp.sessions_per_ip_max);
   policy_config.sessions_total_max = static_cast<size_t>(smtp.sessions_total_max);
   policy_config.message_burst_per_ip_max = static_cast<uint32_t>(smtp.message_burst_per_ip_max);
+  // message_interval_per_ip_ms = 0 means no rate limit (a trusted bench or journal source):
+  // the limiter needs a positive interval, so the bucket gets one it refills within at once.
   policy_config.message_interval_per_ip =
-      std::chrono::milliseconds(smtp.message_interval_per_ip_ms);
+      smtp.message_interval_per_ip_ms == 0
+          ? Duration(1)
+          : Duration(std::chrono::milliseconds(smtp.message_interval_per_ip_ms));
   policy_config.trusted_networks = smtp.trusted_networks;
   service->rate_limiter_ = std::make_unique<smtp::MessageRateLimiter>(
       policy_config.message_burst_per_ip_max, policy_config.message_interval_per_ip,
@@ -75,6 +114,26 @@ Result<std::unique_ptr<SmtpService>> SmtpService::Start(const config::Config& co
   service->disk_ = std::make_unique<DiskReserveGuard>(
       env, config.node.data_dir, static_cast<uint64_t>(smtp.disk_reserve_bytes));
 
+  JournalSources journal;
+  if (!smtp.journal_networks.empty()) {
+    auto networks = smtp::CidrList::Parse(smtp.journal_networks);
+    if (!networks.ok()) return networks.status();
+    service->journal_networks_ = std::make_unique<smtp::CidrList>(std::move(networks).value());
+    service->journal_resolver_ = std::make_unique<AnyRecipientResolver>();
+    smtp::PolicyConfig journal_config = policy_config;
+    journal_config.trusted_networks = smtp.journal_networks;
+    journal_config.message_burst_per_ip_max = kJournalMessageBurstMax;
+    journal_config.message_interval_per_ip = Duration(1);
+    service->journal_rate_limiter_ = std::make_unique<smtp::MessageRateLimiter>(
+        journal_config.message_burst_per_ip_max, journal_config.message_interval_per_ip,
+        journal_config.rate_tracked_clients_max);
+    auto journal_policy = smtp::BuildDefaultPolicy(journal_config, *service->journal_resolver_,
+                                                   *service->journal_rate_limiter_);
+    if (!journal_policy.ok()) return journal_policy.status();
+    service->journal_policy_ = std::move(journal_policy).value();
+    journal = {service->journal_networks_.get(), &service->journal_policy_->chain};
+  }
+
   SmtpServer::Options options;
   options.listen_address = smtp.listen;
   options.session.hostname = smtp.hostname;
@@ -85,7 +144,7 @@ Result<std::unique_ptr<SmtpService>> SmtpService::Start(const config::Config& co
   options.node_id = config.node.id;
   MailIntake intake{&proposer, service->planner_.get(), service->disk_.get()};
   auto server = SmtpServer::Start(env, std::move(options), service->tls_.get(),
-                                  service->policy_->chain, *service->admission_, intake);
+                                  service->policy_->chain, *service->admission_, intake, journal);
   if (!server.ok()) return server.status();
   service->server_ = std::move(server).value();
   return service;

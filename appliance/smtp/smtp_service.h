@@ -27,13 +27,15 @@ namespace lifeboat::smtp_driver {
 inline constexpr Duration kDiskReserveCheckInterval = std::chrono::seconds(1);
 
 // Inbound mail is filed in the Inbox of every mailbox its recipients reach (a list reaches the
-// mailboxes of its members, nested lists included), each mailbox once.
+// mailboxes of its members, nested lists included), each mailbox once. Journal mail (from a
+// journal source) is history: an Exchange journal report is unwrapped to the original it
+// carries, which is filed in the sender's Sent folder and each local recipient's Inbox; a
+// Postfix always_bcc copy is filed the same way from its own headers (modules/mailbox/journal.h).
 class DirectoryDeliveryPlanner : public DeliveryPlanner {
  public:
   explicit DirectoryDeliveryPlanner(const directory::DirectoryView& directory)
       : directory_(directory) {}
-  std::vector<events::MailDelivery> Plan(const smtp::MailProposal& mail,
-                                         events::MailSource source) const override;
+  PlannedMail Plan(const smtp::MailProposal& mail, events::MailSource source) const override;
 
  private:
   const directory::DirectoryView& directory_;
@@ -78,6 +80,11 @@ class SmtpService {
   std::unique_ptr<smtp::SessionAdmission> admission_;
   std::unique_ptr<smtp::MessageRateLimiter> rate_limiter_;
   std::unique_ptr<smtp::DefaultPolicy> policy_;
+  // Journal sources: their own chain (any recipient: the journal address is not a mailbox).
+  std::unique_ptr<smtp::CidrList> journal_networks_;
+  std::unique_ptr<smtp::RecipientResolver> journal_resolver_;
+  std::unique_ptr<smtp::MessageRateLimiter> journal_rate_limiter_;
+  std::unique_ptr<smtp::DefaultPolicy> journal_policy_;
   std::unique_ptr<DirectoryDeliveryPlanner> planner_;
   std::unique_ptr<DiskReserveGuard> disk_;
   std::unique_ptr<SmtpServer> server_;

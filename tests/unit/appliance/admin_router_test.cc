@@ -18,6 +18,25 @@ class FakeBackend : public AdminBackend {
     if (from > 100) return Status::NotFound("index " + std::to_string(from) + " is not in the log");
     return std::string("{\"index\":\"1\"}\n");
   }
+  // The mailbox and directory endpoints are tested in admin_mailbox_router_test.cc.
+  Result<std::string> MailboxesJson(uint64_t) override { return std::string(); }
+  Result<std::string> MailboxMessagesJson(std::string_view, std::string_view, uint64_t) override {
+    return std::string();
+  }
+  Result<std::string> MessageJson(std::string_view, std::string_view) override {
+    return std::string("{}");
+  }
+  Result<std::string> RawMessage(std::string_view, std::string_view) override {
+    return std::string();
+  }
+  std::string DirectoryStatusJson() override { return "{}"; }
+  Result<std::string> DirectoryEntryJson(std::string_view) override { return std::string("{}"); }
+  Result<std::string> DirectorySearchJson(std::string_view, uint64_t) override {
+    return std::string();
+  }
+  Result<std::string> StartDirectorySync(bool, bool) override { return std::string("{}"); }
+  Result<std::string> StartDirectoryImport(bool) override { return std::string("{}"); }
+  Result<std::string> DirectoryActionJson(uint64_t) override { return std::string("{}"); }
   uint64_t last_from = 0;
   uint64_t last_count = 0;
 };

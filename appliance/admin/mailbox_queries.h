@@ -1,0 +1,60 @@
+#pragma once
+// What `lifeboat mailbox` asks, answered as JSON from the directory view and the mailbox
+// projection. The node's admin API and the CLI on a stopped node's data dir run this same code,
+// so both print the same thing. Reads only.
+//
+// A mailbox is named by an address (resolved through the directory: the entry id is the mailbox
+// id) or by its mailbox id (for mail that reached an id nobody provisioned, and for entries that
+// left the directory but whose mail is kept).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "appliance/env/status.h"
+#include "appliance/mailbox_read_state.h"
+#include "eventlog/projection_runner.h"
+#include "modules/directory/directory_view.h"
+#include "modules/mailbox/mailbox_reader.h"
+
+namespace lifeboat::admin {
+
+// Limits, units last.
+inline constexpr uint64_t kMailboxMessagesDefault = 50;
+inline constexpr uint64_t kMailboxMessagesMax = mailbox::kListPageEntriesMax;
+inline constexpr uint64_t kMailboxesDefault = 100;
+inline constexpr uint64_t kMailboxesMax = mailbox::kListPageEntriesMax;
+// `mailbox ls` counts messages per mailbox up to this many (then says "at least"): the node
+// answers on its loop thread, so the work per mailbox stays one bounded scan of small rows.
+inline constexpr uint64_t kMailboxCountMessagesMax = 500;
+
+class MailboxQueries {
+ public:
+  // Both must outlive this object.
+  MailboxQueries(const directory::DirectoryView& directory, const eventlog::StateReader& state)
+      : directory_(directory), read_state_(state), reader_(read_state_) {}
+
+  // The mailbox id for an address or an id. NotFound when neither names a mailbox;
+  // InvalidArgument for a group's address (its mail is filed in the members' mailboxes).
+  Result<std::string> ResolveMailbox(std::string_view address_or_id) const;
+
+  // Mailboxes ordered by id, at most `limit` (1..kMailboxesMax), one JSON object per line.
+  Result<std::string> Mailboxes(uint64_t limit) const;
+  // Messages of one folder, or of every folder when `folder` is "", newest first, at most
+  // `limit` (1..kMailboxMessagesMax), one JSON object per line. NotFound for an unknown folder.
+  Result<std::string> Messages(std::string_view address_or_id, std::string_view folder,
+                               uint64_t limit) const;
+  // One message's metadata as a JSON object.
+  Result<std::string> Message(std::string_view address_or_id, std::string_view message_id) const;
+  // The message exactly as received.
+  Result<std::string> RawMessage(std::string_view address_or_id, std::string_view message_id) const;
+
+ private:
+  Result<uint64_t> CountMessages(const mailbox::MailboxRecord& record, bool& capped) const;
+
+  const directory::DirectoryView& directory_;
+  StateMailboxReadState read_state_;
+  mailbox::MailboxReader reader_;
+};
+
+}  // namespace lifeboat::admin
