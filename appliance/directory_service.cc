@@ -127,6 +127,18 @@ void DirectoryService::ProposeInOrder(std::vector<events::Event> events, size_t 
   });
 }
 
+DirectoryService::Health DirectoryService::health(WallTime now) const {
+  Health health;
+  if (sync_ == nullptr) return health;
+  directory::DirectorySyncStatus status = sync_->status();
+  health.failing = !status.source.last_error.empty();
+  if (status.source.last_success.has_value()) {
+    health.last_success_age_seconds =
+        std::chrono::duration<double>(now - *status.source.last_success).count();
+  }
+  return health;
+}
+
 std::string DirectoryService::StatusJson(WallTime now) const {
   json::ObjectWriter writer;
   writer.Uint("entries", view_.size());

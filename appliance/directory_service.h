@@ -37,6 +37,11 @@ class DirectoryService {
   Status ImportNow(bool confirm_mass_deprovision, std::function<void(Status)> done);
 
   bool ldap_configured() const { return sync_ != nullptr; }
+  struct Health {
+    double last_success_age_seconds = -1;  // -1: no LDAP sync ever succeeded (or none configured)
+    bool failing = false;                  // the last LDAP fetch failed
+  };
+  Health health(WallTime now) const;
   // JSON object for `lifeboat directory status` and /v1/status.
   std::string StatusJson(WallTime now) const;
 

@@ -170,6 +170,20 @@ void Node::RefreshGauges() {
   metrics_.log_last_index->Set(static_cast<double>(last));
   metrics_.projection_lag_events->Set(static_cast<double>(runner_->lag(last)));
   if (writer_) metrics_.LoadGroupCommitStats(writer_->stats());
+  if (smtp_) {
+    const auto& stats = smtp_->server().stats();
+    metrics_.smtp_messages_committed->Set(stats.messages_committed);
+    metrics_.smtp_messages_failed->Set(stats.messages_failed);
+    metrics_.smtp_sessions_refused->Set(stats.sessions_refused);
+    metrics_.smtp_sessions_open->Set(static_cast<double>(smtp_->server().open_sessions()));
+    metrics_.disk_free_bytes->Set(static_cast<double>(smtp_->disk().free_bytes()));
+  }
+  if (directory_service_) {
+    metrics_.directory_entries->Set(static_cast<double>(projections_.directory_view->size()));
+    DirectoryService::Health health = directory_service_->health(env_.WallNow());
+    metrics_.directory_last_sync_age_seconds->Set(health.last_success_age_seconds);
+    metrics_.directory_sync_failing->Set(health.failing ? 1 : 0);
+  }
 }
 
 void Node::BeginDrain(std::function<void()> drained) {

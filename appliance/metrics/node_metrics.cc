@@ -48,6 +48,22 @@ NodeMetrics::NodeMetrics(Registry& registry, std::string_view version) {
                          "Committed events not yet applied to the state projections.");
   log_last_index =
       &registry.AddGauge("lifeboat_log_last_index", "Index of the last durable event.");
+  smtp_messages_committed = &registry.AddCounter("lifeboat_smtp_messages_committed_total",
+                                                 "Messages made durable and answered 250.");
+  smtp_messages_failed = &registry.AddCounter("lifeboat_smtp_messages_failed_total",
+                                              "Messages answered 4xx because storage failed.");
+  smtp_sessions_refused = &registry.AddCounter("lifeboat_smtp_sessions_refused_total",
+                                               "SMTP connections refused by session limits.");
+  smtp_sessions_open = &registry.AddGauge("lifeboat_smtp_sessions_open", "Open SMTP sessions.");
+  disk_free_bytes = &registry.AddGauge("lifeboat_data_disk_free_bytes",
+                                       "Free bytes on the data dir's file system.");
+  directory_entries =
+      &registry.AddGauge("lifeboat_directory_entries", "Entries in the synced directory.");
+  directory_last_sync_age_seconds =
+      &registry.AddGauge("lifeboat_directory_last_sync_age_seconds",
+                         "Seconds since the last successful LDAP sync (-1: never).");
+  directory_sync_failing = &registry.AddGauge("lifeboat_directory_sync_failing",
+                                              "1 while the last LDAP sync failed, else 0.");
 }
 
 void NodeMetrics::LoadGroupCommitStats(const eventlog::GroupCommitStats& stats) {

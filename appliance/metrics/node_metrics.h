@@ -26,6 +26,16 @@ struct NodeMetrics {
   Histogram* fsync_seconds = nullptr;      // lifeboat_fsync_seconds
   Gauge* projection_lag_events = nullptr;  // lifeboat_projection_lag_events
   Gauge* log_last_index = nullptr;         // lifeboat_log_last_index
+  // SMTP listener (mirrored from its counters before each scrape).
+  Counter* smtp_messages_committed = nullptr;  // lifeboat_smtp_messages_committed_total
+  Counter* smtp_messages_failed = nullptr;     // lifeboat_smtp_messages_failed_total
+  Counter* smtp_sessions_refused = nullptr;    // lifeboat_smtp_sessions_refused_total
+  Gauge* smtp_sessions_open = nullptr;         // lifeboat_smtp_sessions_open
+  Gauge* disk_free_bytes = nullptr;            // lifeboat_data_disk_free_bytes
+  // Directory: what an alert at 3 a.m. needs (is the copy of AD going stale?).
+  Gauge* directory_entries = nullptr;                // lifeboat_directory_entries
+  Gauge* directory_last_sync_age_seconds = nullptr;  // lifeboat_directory_last_sync_age_seconds
+  Gauge* directory_sync_failing = nullptr;           // lifeboat_directory_sync_failing
 };
 
 }  // namespace lifeboat::metrics
