@@ -127,6 +127,11 @@ Status Node::Open() {
       std::make_unique<DirectoryService>(config_.directory, env_, logger_, *proposer_,
                                          *projections_.directory_view, *projections_.directory);
   LB_RETURN_IF_ERROR(directory_service_->Start());
+  if (config_.mailbox.retention_days > 0) {
+    retention_ = std::make_unique<RetentionJob>(
+        env_, logger_, *runner_, *proposer_, static_cast<uint32_t>(config_.mailbox.retention_days));
+    retention_->Start();
+  }
   if (config_.smtp.enabled) {
     auto smtp =
         smtp_driver::SmtpService::Start(config_, env_, *proposer_, *projections_.directory_view);
@@ -190,6 +195,7 @@ void Node::BeginDrain(std::function<void()> drained) {
   drained_ = std::move(drained);
   if (smtp_) smtp_->StopAccepting();
   if (directory_service_) directory_service_->Stop();
+  if (retention_) retention_->Stop();
   drain_deadline_ = env_.MonotonicNow() + kDrainTimeout;
   CheckDrained();
 }
@@ -246,6 +252,7 @@ Status Node::Shutdown() {
   uint64_t applied = runner_ ? runner_->applied_index() : 0;
   // Sessions and syncs hold the proposer: they go before it.
   smtp_.reset();
+  retention_.reset();
   directory_service_.reset();
   proposer_.reset();
   worker_.reset();

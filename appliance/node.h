@@ -29,6 +29,7 @@
 #include "appliance/metrics/metrics.h"
 #include "appliance/metrics/node_metrics.h"
 #include "appliance/projection_list.h"
+#include "appliance/retention_job.h"
 #include "appliance/smtp/smtp_service.h"
 #include "eventlog/group_commit.h"
 #include "eventlog/log_store.h"
@@ -128,6 +129,7 @@ class Node : public admin::AdminBackend {
   std::unique_ptr<admin::AdminServer> admin_server_;
   std::unique_ptr<DirectoryService> directory_service_;
   std::unique_ptr<smtp_driver::SmtpService> smtp_;
+  std::unique_ptr<RetentionJob> retention_;
   // Operator-started directory syncs and imports; shared so a late completion can tell the node
   // is gone (it holds a weak_ptr).
   std::shared_ptr<admin::DirectoryActions> directory_actions_ =

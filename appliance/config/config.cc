@@ -27,6 +27,7 @@ constexpr SectionParser kSections[] = {
     {"eventlog", &ParseEventlogSection},
     {"smtp", &ParseSmtpSection},
     {"directory", &ParseDirectorySection},
+    {"mailbox", &ParseMailboxSection},
 };
 
 }  // namespace

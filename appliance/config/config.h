@@ -89,6 +89,13 @@ struct DirectoryConfig {
   int64_t sync_interval_seconds = kDirectorySyncIntervalSecondsDefault;
 };
 
+// [mailbox]: the history window. Mail older than this is purged (an event per purge).
+inline constexpr int64_t kRetentionDaysLimit = 36500;
+inline constexpr int64_t kRetentionDaysDefault = 30;
+struct MailboxConfig {
+  int64_t retention_days = kRetentionDaysDefault;  // 0: keep forever
+};
+
 struct Config {
   std::string origin;  // the file it came from
   NodeConfig node;
@@ -98,6 +105,7 @@ struct Config {
   EventlogConfig eventlog;
   SmtpConfig smtp;
   DirectoryConfig directory;
+  MailboxConfig mailbox;
 };
 
 // Parses and validates. Errors are InvalidArgument with a one-line message starting "config: ".

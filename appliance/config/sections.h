@@ -15,5 +15,6 @@ Status ParseTlsSection(ConfigSection& section, Config& config);
 Status ParseEventlogSection(ConfigSection& section, Config& config);
 Status ParseSmtpSection(ConfigSection& section, Config& config);
 Status ParseDirectorySection(ConfigSection& section, Config& config);
+Status ParseMailboxSection(ConfigSection& section, Config& config);
 
 }  // namespace lifeboat::config

@@ -145,7 +145,7 @@ TEST_F(ConfigTest, UnknownSectionIsAnError) {
   EXPECT_EQ(
       ErrorOf(Good() + "[smtpp]\nport = 25\n"),
       "config: [smtpp]: unknown section (known sections: node, admin, log, tls, eventlog, smtp, "
-      "directory)");
+      "directory, mailbox)");
 }
 
 // [smtp] and [directory]: the relay rules and the recipient domains must parse, or the node
@@ -254,6 +254,12 @@ TEST_F(ConfigTest, MissingFileIsIoError) {
   EXPECT_EQ(config.status().code(), StatusCode::kIoError);
   EXPECT_EQ(config.status().message(),
             "config: cannot open " + dir_ + "/absent.toml: No such file or directory");
+}
+
+TEST_F(ConfigTest, RetentionDaysOutOfRange) {
+  EXPECT_EQ(ErrorOf(Good() + "[mailbox]\nretention_days = -1\n"),
+            "config: mailbox.retention_days = -1: expected an integer in 0..36500 (days; 0 keeps "
+            "mail forever)");
 }
 
 }  // namespace

@@ -1,0 +1,293 @@
+"""The three SMTP servers the bench compares, each started and stopped by PID on loopback.
+
+- LifeboatServer: `lifeboat serve` with an [smtp] section, a fresh data dir per start.
+- PostfixServer: a private Postfix instance (`postfix -c DIR`) rendered from postfix/*.cf.in.
+- SmtpSink: Postfix's `smtp-sink`, which stores nothing: the protocol's upper bound.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+DOMAIN = "example.test"
+RECIPIENT = "user@example.test"
+SENDER = "from@ext.test"
+HOSTNAME = "mx.example.test"
+
+START_TIMEOUT_SECONDS = 60
+STOP_TIMEOUT_SECONDS = 120
+CLI_TIMEOUT_SECONDS = 30
+POLL_INTERVAL_SECONDS = 0.05
+CONNECT_TIMEOUT_SECONDS = 2.0
+# smtp-sink's listen backlog (its last argument): above the largest session count we run.
+SINK_BACKLOG = 1000
+
+
+class BenchError(RuntimeError):
+    """A server did not start, stop or answer as the bench needs."""
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition, timeout_seconds, what):
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise BenchError(f"timed out after {timeout_seconds} s waiting for {what}")
+        time.sleep(POLL_INTERVAL_SECONDS)
+
+
+def smtp_greets(port):
+    """True when 127.0.0.1:port accepts a connection and sends a 220 greeting."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), CONNECT_TIMEOUT_SECONDS) as sock:
+            sock.settimeout(CONNECT_TIMEOUT_SECONDS)
+            greeting = sock.recv(512)
+            sock.sendall(b"QUIT\r\n")
+            return greeting.startswith(b"220")
+    except OSError:
+        return False
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _toml(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    return "[" + ", ".join(_toml(item) for item in value) + "]"
+
+
+class LifeboatServer:
+    """One `lifeboat serve`; every start() wipes the data dir (each run starts from empty)."""
+
+    name = "lifeboat"
+
+    def __init__(self, binary, workdir):
+        self.binary = os.path.abspath(binary)
+        if not os.access(self.binary, os.X_OK):
+            raise BenchError(f"lifeboat binary not found: {self.binary}")
+        self.workdir = workdir
+        self.data_dir = os.path.join(workdir, "data")
+        self.config_path = os.path.join(workdir, "lifeboat.toml")
+        self.log_path = os.path.join(workdir, "node.log")
+        self.process = None
+        self.port = None
+        self.admin_port = None
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def _write_config(self):
+        users = os.path.join(self.workdir, "users.csv")
+        with open(users, "w", encoding="utf-8") as out:
+            out.write("sAMAccountName,mail,displayName\n")
+            out.write(f"user,{RECIPIENT},Bench User\n")
+        sections = [
+            ("node", {"id": "bench", "cluster_id": "bench", "data_dir": self.data_dir}),
+            ("admin", {"listen": f"127.0.0.1:{self.admin_port}"}),
+            ("smtp", {
+                "listen": f"127.0.0.1:{self.port}",
+                "hostname": HOSTNAME,
+                "domains": [DOMAIN],
+                # The bench is one client address opening up to 1,000 sessions at full speed:
+                # the per-IP admission and rate limits would measure themselves, not ingest.
+                "sessions_per_ip_max": 2000,
+                "sessions_total_max": 5000,
+                # 0 ms (what the config accepts) trips LB_CHECK(interval_ > 0) in
+                # MessageRateLimiter; 1 ms with a 1,000,000 burst never limits a run of ours.
+                "message_burst_per_ip_max": 1000000,
+                "message_interval_per_ip_ms": 1,
+                "disk_reserve_bytes": 0,
+            }),
+            ("directory", {"import_file": users}),
+        ]
+        with open(self.config_path, "w", encoding="utf-8") as out:
+            for name, values in sections:
+                out.write(f"[{name}]\n")
+                for key, value in values.items():
+                    out.write(f"{key} = {_toml(value)}\n")
+
+    def start(self):
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        os.makedirs(self.workdir, exist_ok=True)
+        self.port = free_port()
+        self.admin_port = free_port()
+        self._write_config()
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "serve", "--config", self.config_path],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+
+        def ready():
+            if self.process.poll() is not None:
+                raise BenchError(f"lifeboat exited with {self.process.returncode} while starting;"
+                                 f" see {self.log_path}")
+            return self._healthy() and smtp_greets(self.port)
+
+        wait_until(ready, START_TIMEOUT_SECONDS, "lifeboat /healthz and SMTP greeting")
+
+    def _healthy(self):
+        url = f"http://127.0.0.1:{self.admin_port}/healthz"
+        try:
+            with urllib.request.urlopen(url, timeout=CONNECT_TIMEOUT_SECONDS) as answer:
+                return answer.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def status(self):
+        completed = subprocess.run(
+            [self.binary, "status", "--json", "--config", self.config_path],
+            capture_output=True, text=True, timeout=CLI_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
+        if completed.returncode != 0:
+            raise BenchError(f"lifeboat status exited {completed.returncode}: "
+                             f"{completed.stderr.strip()}")
+        return json.loads(completed.stdout)
+
+    def stop(self):
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            raise BenchError(f"lifeboat did not stop within {STOP_TIMEOUT_SECONDS} s of SIGTERM")
+
+
+class PostfixServer:
+    """A private Postfix instance: own main.cf/master.cf, queue and data under `workdir`."""
+
+    name = "postfix"
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.conf_dir = os.path.join(workdir, "conf")
+        self.queue_dir = os.path.join(workdir, "queue")
+        self.data_dir = os.path.join(workdir, "data")
+        self.port = None
+        self.master_pid = None
+
+    @staticmethod
+    def version():
+        completed = subprocess.run(["postconf", "-d", "-h", "mail_version"], capture_output=True,
+                                   text=True, timeout=CLI_TIMEOUT_SECONDS)
+        return completed.stdout.strip() or "unknown"
+
+    def _render(self, template, target, values):
+        with open(os.path.join(HERE, "postfix", template), encoding="utf-8") as source:
+            text = source.read()
+        for key, value in values.items():
+            text = text.replace(f"@{key}@", value)
+        leftover = re.search(r"@[A-Z_]+@", text)
+        if leftover:
+            raise BenchError(f"unfilled placeholder {leftover.group(0)} in {template}")
+        with open(target, "w", encoding="utf-8") as out:
+            out.write(text)
+
+    def _postfix(self, *arguments):
+        completed = subprocess.run(["postfix", "-c", self.conf_dir, *arguments],
+                                   capture_output=True, text=True, timeout=STOP_TIMEOUT_SECONDS)
+        if completed.returncode != 0:
+            raise BenchError(f"postfix {' '.join(arguments)} exited {completed.returncode}: "
+                             f"{(completed.stdout + completed.stderr).strip()}")
+
+    def start(self):
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        for directory in (self.conf_dir, self.queue_dir, self.data_dir):
+            os.makedirs(directory)
+        # The master's lock file and the log file are written as mail_owner.
+        shutil.chown(self.data_dir, user="postfix")
+        self.port = free_port()
+        values = {"QUEUE_DIR": self.queue_dir, "DATA_DIR": self.data_dir,
+                  "SMTP_LISTEN": f"127.0.0.1:{self.port}"}
+        self._render("main.cf.in", os.path.join(self.conf_dir, "main.cf"), values)
+        self._render("master.cf.in", os.path.join(self.conf_dir, "master.cf"), values)
+        self._postfix("check")
+        self._postfix("start")
+        pid_file = os.path.join(self.queue_dir, "pid", "master.pid")
+        wait_until(lambda: os.path.exists(pid_file), START_TIMEOUT_SECONDS, "postfix master.pid")
+        with open(pid_file, encoding="ascii") as source:
+            self.master_pid = int(source.read().strip())
+        wait_until(lambda: smtp_greets(self.port), START_TIMEOUT_SECONDS, "postfix smtpd greeting")
+
+    def queued_files(self):
+        """Messages still in the queue (incoming, active, deferred, hold)."""
+        count = 0
+        for queue in ("incoming", "active", "deferred", "hold", "maildrop"):
+            for _, _, files in os.walk(os.path.join(self.queue_dir, queue)):
+                count += len(files)
+        return count
+
+    def wait_drained(self, timeout_seconds):
+        """Waits until qmgr/discard have emptied the queue, so one run's backlog does not compete
+        with the next run's ingest."""
+        wait_until(lambda: self.queued_files() == 0, timeout_seconds, "postfix queue to drain")
+
+    def stop(self):
+        if self.master_pid is None:
+            return
+        self._postfix("stop")
+        pid = self.master_pid
+        wait_until(lambda: not pid_alive(pid), STOP_TIMEOUT_SECONDS, "postfix master to exit")
+        self.master_pid = None
+
+
+class SmtpSink:
+    """`smtp-sink -c -u postfix 127.0.0.1:PORT 1000`: accepts and drops every message."""
+
+    name = "smtp-sink"
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.process = None
+        self.port = None
+
+    def start(self):
+        os.makedirs(self.workdir, exist_ok=True)
+        self.port = free_port()
+        with open(os.path.join(self.workdir, "smtp-sink.log"), "ab") as log:
+            self.process = subprocess.Popen(
+                ["smtp-sink", "-c", "-u", "postfix", f"127.0.0.1:{self.port}", str(SINK_BACKLOG)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                start_new_session=True)
+
+        def ready():
+            if self.process.poll() is not None:
+                raise BenchError(f"smtp-sink exited with {self.process.returncode}")
+            return smtp_greets(self.port)
+
+        wait_until(ready, START_TIMEOUT_SECONDS, "smtp-sink greeting")
+
+    def stop(self):
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
