@@ -5,38 +5,9 @@
 #include <cstdio>
 
 #include "appliance/cli/cli.h"
+#include "appliance/cli/json_fields.h"
 
 namespace lifeboat::cli {
-
-namespace {
-
-std::string FieldText(const google::protobuf::Struct& object, const std::string& key) {
-  auto it = object.fields().find(key);
-  if (it == object.fields().end()) return "-";
-  const google::protobuf::Value& value = it->second;
-  switch (value.kind_case()) {
-    case google::protobuf::Value::kStringValue:
-      return value.string_value();
-    case google::protobuf::Value::kNumberValue: {
-      char buffer[32];
-      std::snprintf(buffer, sizeof(buffer), "%.0f", value.number_value());
-      return buffer;
-    }
-    case google::protobuf::Value::kBoolValue:
-      return value.bool_value() ? "yes" : "no";
-    case google::protobuf::Value::kStructValue: {
-      std::string out;
-      for (const auto& [name, inner] : value.struct_value().fields()) {
-        out += (out.empty() ? "" : ", ") + name + " " + inner.string_value();
-      }
-      return out;
-    }
-    default:
-      return "-";
-  }
-}
-
-}  // namespace
 
 int StatusCommand(const Args& arguments) {
   Args args = arguments;
@@ -69,6 +40,8 @@ int StatusCommand(const Args& arguments) {
       {"read-only", FieldText(status, "read_only")},
       {"data dir", FieldText(status, "data_dir")},
       {"listeners", FieldText(status, "listeners")},
+      {"smtp", FieldText(status, "smtp")},
+      {"directory", FieldText(status, "directory")},
   };
   for (const auto& [label, value] : lines) std::printf("%-10s %s\n", label, value.c_str());
   return kExitOk;
