@@ -1,5 +1,7 @@
 #include "appliance/directory_service.h"
 
+#include <algorithm>
+
 #include "appliance/json/json_writer.h"
 #include "modules/directory/importer.h"
 
@@ -39,6 +41,10 @@ DirectoryService::DirectoryService(const config::DirectoryConfig& config, Env& e
     sync_options.sync.source = "ldap";
     sync_options.sync.private_address_attribute = config_.private_address_attribute;
     sync_options.interval = std::chrono::seconds(config_.sync_interval_seconds);
+    // After a failure, retry no later than the next regular sync would have run: an operator who
+    // set a 10 s interval expects a recovered DC to be used within 10 s, not a fixed minute.
+    sync_options.retry_interval =
+        std::min<Duration>(sync_options.retry_interval, sync_options.interval);
     sync_ = std::make_unique<directory::DirectorySync>(env_, *source_, view_, projection_,
                                                        proposer_, sync_options);
   }

@@ -6,6 +6,7 @@
 #include <leveldb/options.h>
 #include <leveldb/write_batch.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -174,6 +175,20 @@ Status LogStore::Append(std::span<const LogRecord> records) {
 
 Result<std::vector<LogRecord>> LogStore::Read(uint64_t first, uint64_t last,
                                               size_t max_bytes) const {
+  std::vector<LogRecord> records;
+  size_t bytes = 0;
+  Result<uint64_t> visited =
+      Visit(first, last, [&](const LogRecordView& view) -> Result<VisitNext> {
+        records.push_back({view.index, view.term, std::string(view.payload)});
+        bytes += view.payload.size();
+        return bytes >= max_bytes ? VisitNext::kStop : VisitNext::kContinue;
+      });
+  LB_RETURN_IF_ERROR(visited.status());
+  return records;
+}
+
+Result<uint64_t> LogStore::Visit(uint64_t first, uint64_t last, const LogRecordVisitor& visitor,
+                                 LogReadPattern pattern) const {
   if (first < first_index() || first > last_index()) {
     return Status::NotFound("read: " + IndexName(first) + " is outside [" +
                             std::to_string(first_index()) + ", " + std::to_string(last_index()) +
@@ -183,33 +198,33 @@ Result<std::vector<LogRecord>> LogStore::Read(uint64_t first, uint64_t last,
     return Status::InvalidArgument("read: last " + std::to_string(last) + " < first " +
                                    std::to_string(first));
   }
+  // Clamp before creating the iterator: every record up to `last` was written before the
+  // iterator's implicit snapshot, so a record missing from it is missing from the database.
   last = std::min(last, last_index());
-  std::vector<LogRecord> records;
-  size_t bytes = 0;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(VerifiedReads()));
+  leveldb::ReadOptions read_options = VerifiedReads();
+  read_options.fill_cache = pattern == LogReadPattern::kRecent;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(read_options));
   it->Seek(format::RecordKey(first));
-  for (uint64_t index = first; index <= last; ++index) {
+  uint64_t index = first;
+  for (; index <= last; ++index, it->Next()) {
     uint64_t found = 0;
     if (!it->Valid() || !format::ParseRecordKey(View(it->key()), &found) || found != index) {
       LB_RETURN_IF_ERROR(FromLevelDb(it->status(), "reading " + IndexName(index)));
       // A concurrent CompactPrefix or TruncateSuffix explains a missing record; nothing else does.
-      if (index < first_index())
+      if (index < first_index()) {
         return Status::NotFound("read: " + IndexName(index) + " compacted");
+      }
       if (index > last_index()) break;
       return Status::Corruption(IndexName(index) + ": missing");
     }
     Result<format::DecodedRecordValue> value = format::DecodeRecordValue(index, View(it->value()));
     LB_RETURN_IF_ERROR(value.status());
-    LogRecord& record = records.emplace_back();
-    record.index = index;
-    record.term = value->term;
-    record.payload.assign(value->payload);
-    bytes += record.payload.size();
-    if (bytes >= max_bytes) break;
-    it->Next();
+    Result<VisitNext> next = visitor(LogRecordView{index, value->term, value->payload});
+    LB_RETURN_IF_ERROR(next.status());
+    if (*next == VisitNext::kStop) return index;
   }
-  if (records.empty()) return Status::NotFound("read: " + IndexName(first) + " truncated");
-  return records;
+  if (index == first) return Status::NotFound("read: " + IndexName(first) + " truncated");
+  return index - 1;
 }
 
 Result<uint64_t> LogStore::ReadTerm(uint64_t index) const {

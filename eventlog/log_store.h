@@ -17,11 +17,12 @@
 // into wrong data.
 //
 // Threading: one writer. A single owner (the group-commit storage thread in production) calls the
-// mutating methods (Append, TruncateSuffix, CompactPrefix, PutMeta). Read, GetMeta, the index
-// accessors and ApproximateBytes may be called from any thread concurrently (LevelDB is
+// mutating methods (Append, TruncateSuffix, CompactPrefix, PutMeta). Read, Visit, GetMeta, the
+// index accessors and ApproximateBytes may be called from any thread concurrently (LevelDB is
 // thread-safe for that; the index fields are atomics), so the projection runner and the admin API
-// read while the writer appends. A Read racing a CompactPrefix may answer NotFound; it never
-// invents or skips a record. Open() is exclusive: LevelDB's LOCK file refuses a second process.
+// read while the writer appends. A Read or Visit racing a CompactPrefix may answer NotFound; it
+// never invents or skips a record. Open() is exclusive: LevelDB's LOCK file refuses a second
+// process.
 
 #include <atomic>
 #include <cstdint>
@@ -51,6 +52,24 @@ struct LogRecord {
   uint64_t term = 0;
   std::string payload;
 };
+
+// One record as LogStore::Visit hands it over: checked (CRC, index) but not copied. `payload`
+// points into LevelDB's memory and is valid only during the visitor call that receives it.
+struct LogRecordView {
+  uint64_t index = 0;
+  uint64_t term = 0;
+  std::string_view payload;
+};
+
+// What a visitor wants after a record: the next one, or to end the visit there.
+enum class VisitNext { kContinue, kStop };
+// Called once per record, in index order. An error ends the visit and Visit returns it unchanged.
+using LogRecordVisitor = std::function<Result<VisitNext>(const LogRecordView& record)>;
+
+// How a Visit uses LevelDB's block cache. kBulk, for a long scan (a rebuild, a catch-up): blocks
+// read are not added to the cache, so the scan neither pays for the inserts nor evicts the recent
+// blocks other readers use (LevelDB doc/index.md, "Caching", recommends this for bulk reads).
+enum class LogReadPattern { kRecent, kBulk };
 
 // Limits, units last (STYLE.md rule 8).
 inline constexpr size_t kLogRecordPayloadBytesMax = 64u << 20;  // one event: a 50 MiB mail + margin
@@ -88,8 +107,22 @@ class LogStore {
   // once `max_bytes` of payload have been read (always at least one record). NotFound when `first`
   // is outside [first_index(), last_index()]; InvalidArgument when last < first; Corruption when a
   // record fails its checksum or is missing inside the range.
+  // Implemented on Visit: the same checks, plus one copy per record.
   Result<std::vector<LogRecord>> Read(uint64_t first, uint64_t last,
                                       size_t max_bytes = kLogReadBytesDefault) const;
+
+  // The zero-copy read path (the projection runner's): hands records first..last (inclusive;
+  // `last` is clamped to last_index()) to `visitor` in index order through one LevelDB iterator,
+  // each record's CRC verified in place, nothing copied or allocated per record. Stops after
+  // `last`, when the visitor answers kStop, or at the first error. Returns the index of the last
+  // record visited. Errors are Read's, with the same messages (NotFound, InvalidArgument,
+  // Corruption naming the index of a checksum mismatch or a missing record), plus the visitor's
+  // own, unchanged. A record is handed over only once it has passed its checks, so a visitor may
+  // act on it at once; a Corruption can still end a visit after earlier records were visited.
+  // The iterator pins LevelDB's current files and memtable until Visit returns: callers visit
+  // bounded ranges (the runner visits one batch at a time) rather than the whole log at once.
+  Result<uint64_t> Visit(uint64_t first, uint64_t last, const LogRecordVisitor& visitor,
+                         LogReadPattern pattern = LogReadPattern::kRecent) const;
 
   // The index range held. An empty log has first_index() == last_index() + 1 (initially 1 and 0;
   // after CompactPrefix(n) of everything, n + 1 and n).

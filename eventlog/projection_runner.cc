@@ -184,6 +184,7 @@ Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
     registered->applied_index.store(DecodeIndex(**stored), std::memory_order_release);
   }
   runner->PublishAppliedIndex();
+  runner->ResetArena();
   return runner;
 }
 
@@ -274,47 +275,75 @@ Status ProjectionRunner::ApplyThrough(const LogStore& log, uint64_t commit_index
 
 Status ProjectionRunner::ApplyRange(const LogStore& log, uint64_t next, uint64_t target,
                                     const BatchCommitted& on_batch) {
-  // A range longer than one chunk (a rebuild, a catch-up) is read ahead on a helper thread; a
-  // short one, the steady state after each commit, is read inline.
-  const size_t chunk_records = options_.batch_events_max;
-  std::optional<LogPrefetcher> prefetcher;
-  if (target - next >= chunk_records) {
-    prefetcher.emplace(log, next, target, chunk_records, kProjectionReadBytesMax);
-  }
+  ResetArena();  // events parsed by a batch an earlier error discarded
   Batch batch(projections_);
-  while (next <= target) {
-    // At most one batch worth of records per chunk: keeps the vector small and cache-warm.
-    Result<std::vector<LogRecord>> records =
-        prefetcher.has_value()
-            ? prefetcher->Next()
-            : log.Read(next, std::min<uint64_t>(target, next + chunk_records - 1),
-                       kProjectionReadBytesMax);
-    if (!records.ok()) {
-      return WithContext(records.status(), "reading log from index " + std::to_string(next));
-    }
-    LB_CHECK(!records->empty());
-    for (const LogRecord& record : *records) {
-      LB_CHECK(record.index == next);  // LogStore::Read contract: consecutive, from `first`
-      LB_RETURN_IF_ERROR(ApplyRecord(record, batch));
-      ++next;
-      if (batch.events() >= options_.batch_events_max ||
-          batch.bytes() >= options_.batch_bytes_max || next > target) {
-        LB_RETURN_IF_ERROR(Commit(batch));
-        batch = Batch(projections_);
-        if (on_batch != nullptr && !on_batch(applied_index())) return Status::Ok();
+  bool stopped = false;
+  // Applies one record; commits when the batch is full or the range done. kStop when on_batch
+  // asked to stop. Errors are our own (parse, projection, state write).
+  auto apply = [&](const LogRecordView& record) -> Result<VisitNext> {
+    LB_CHECK(record.index == next);  // consecutive, from the first record asked for
+    LB_RETURN_IF_ERROR(ApplyRecord(record, batch));
+    ++next;
+    if (batch.events() >= options_.batch_events_max || batch.bytes() >= options_.batch_bytes_max ||
+        next > target) {
+      LB_RETURN_IF_ERROR(Commit(batch));
+      batch = Batch(projections_);
+      if (on_batch != nullptr && !on_batch(applied_index())) {
+        stopped = true;
+        return VisitNext::kStop;
       }
     }
+    return VisitNext::kContinue;
+  };
+
+  const size_t chunk_records = options_.batch_events_max;
+  const bool long_range = target - next >= chunk_records;
+  if (options_.read_ahead && long_range) {
+    // A range longer than one chunk (a rebuild, a catch-up) is read ahead on a helper thread.
+    LogPrefetcher prefetcher(log, next, target, chunk_records, kProjectionReadBytesMax);
+    while (next <= target && !stopped) {
+      Result<const LogChunk*> chunk = prefetcher.Next();
+      if (!chunk.ok()) {
+        return WithContext(chunk.status(), "reading log from index " + std::to_string(next));
+      }
+      for (size_t i = 0; i < (*chunk)->size() && !stopped; ++i) {
+        LB_RETURN_IF_ERROR(apply((**chunk)[i]).status());
+      }
+    }
+  } else {
+    // Inline: the log's records are parsed where LevelDB holds them, one visit per chunk so the
+    // iterator pins LevelDB's files only briefly. Errors from `apply` come back unchanged; the
+    // log's own get the read context.
+    Status apply_error;
+    const LogRecordVisitor visitor = [&](const LogRecordView& record) -> Result<VisitNext> {
+      Result<VisitNext> step = apply(record);
+      if (!step.ok()) apply_error = step.status();
+      return step;
+    };
+    while (next <= target && !stopped) {
+      const uint64_t chunk_last = std::min<uint64_t>(target, next + chunk_records - 1);
+      Result<uint64_t> visited = log.Visit(
+          next, chunk_last, visitor, long_range ? LogReadPattern::kBulk : LogReadPattern::kRecent);
+      if (!apply_error.ok()) return apply_error;
+      if (!visited.ok()) {
+        return WithContext(visited.status(), "reading log from index " + std::to_string(next));
+      }
+      LB_CHECK(*visited + 1 == next);
+    }
   }
+  if (stopped) return Status::Ok();
   LB_CHECK(batch.events() == 0);
   LB_CHECK(applied_index() == target);
   return Status::Ok();
 }
 
-Status ProjectionRunner::ApplyRecord(const LogRecord& record, Batch& batch) {
+Status ProjectionRunner::ApplyRecord(const LogRecordView& record, Batch& batch) {
   // Unknown fields (a payload type from a newer version) are kept and payload_case() is
-  // PAYLOAD_NOT_SET: projections skip it (events.proto).
-  events::Event& event = event_;  // ParseFromString clears it first
-  if (!event.ParseFromString(record.payload)) {
+  // PAYLOAD_NOT_SET: projections skip it (events.proto). Parsed straight from the log's view:
+  // no copy of the payload. ParseFromArray clears the reused event first.
+  events::Event& event = *event_;
+  if (record.payload.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !event.ParseFromArray(record.payload.data(), static_cast<int>(record.payload.size()))) {
     return Status::Corruption("log record " + std::to_string(record.index) +
                               ": payload does not parse as lifeboat.events.Event");
   }
@@ -360,7 +389,23 @@ Status ProjectionRunner::Commit(Batch& batch) {
     projections_[i]->applied_index.store(batch.applied()[i], std::memory_order_release);
   }
   PublishAppliedIndex();
+  ResetArena();  // no parsed event of this batch is referenced any more
   return Status::Ok();
+}
+
+void ProjectionRunner::ResetArena() {
+  if (arena_ == nullptr) {
+    arena_block_ = std::make_unique<char[]>(kProjectionArenaBlockBytes);
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.initial_block = arena_block_.get();
+    arena_options.initial_block_size = kProjectionArenaBlockBytes;
+    arena_options.start_block_size = kProjectionArenaBlockBytes;
+    arena_options.max_block_size = kProjectionArenaBlockBytes;
+    arena_ = std::make_unique<google::protobuf::Arena>(arena_options);
+  } else {
+    arena_->Reset();  // frees every block but our initial one
+  }
+  event_ = google::protobuf::Arena::CreateMessage<events::Event>(arena_.get());
 }
 
 Result<std::string> ProjectionRunner::StateHash() const {

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
-#include <set>
 
 #include "modules/directory/address.h"
 
@@ -13,29 +12,29 @@ namespace {
 
 using Kind = events::DirectoryEntryKind;
 
-bool HasClass(const LdapEntry& ldap, std::string_view object_class) {
-  for (const std::string& value : ldap.Values("objectclass")) {
-    if (EqualsIgnoreCase(value, object_class)) return true;
-  }
-  return false;
-}
-
-// nullopt: skip the object (computer accounts are users in AD's class hierarchy).
+// nullopt: skip the object (computer accounts are users in AD's class hierarchy). One pass over
+// objectClass: a full sync maps every entry, and each lookup of the attribute costs a map search.
 std::optional<Kind> KindOf(const LdapEntry& ldap, bool* skip) {
-  *skip = false;
-  if (HasClass(ldap, "computer")) {
-    *skip = true;
-    return std::nullopt;
+  bool computer = false, group = false, contact = false, user = false;
+  for (const std::string& value : ldap.Values("objectclass")) {
+    if (EqualsIgnoreCase(value, "computer")) {
+      computer = true;
+    } else if (EqualsIgnoreCase(value, "group") || EqualsIgnoreCase(value, "groupOfNames") ||
+               EqualsIgnoreCase(value, "groupOfUniqueNames")) {
+      group = true;
+    } else if (EqualsIgnoreCase(value, "contact")) {
+      contact = true;
+    } else if (EqualsIgnoreCase(value, "user") || EqualsIgnoreCase(value, "person") ||
+               EqualsIgnoreCase(value, "inetOrgPerson") ||
+               EqualsIgnoreCase(value, "organizationalPerson")) {
+      user = true;
+    }
   }
-  if (HasClass(ldap, "group") || HasClass(ldap, "groupOfNames") ||
-      HasClass(ldap, "groupOfUniqueNames")) {
-    return events::DIRECTORY_ENTRY_KIND_GROUP;
-  }
-  if (HasClass(ldap, "contact")) return events::DIRECTORY_ENTRY_KIND_CONTACT;
-  if (HasClass(ldap, "user") || HasClass(ldap, "person") || HasClass(ldap, "inetOrgPerson") ||
-      HasClass(ldap, "organizationalPerson")) {
-    return events::DIRECTORY_ENTRY_KIND_USER;
-  }
+  *skip = computer;
+  if (computer) return std::nullopt;
+  if (group) return events::DIRECTORY_ENTRY_KIND_GROUP;
+  if (contact) return events::DIRECTORY_ENTRY_KIND_CONTACT;
+  if (user) return events::DIRECTORY_ENTRY_KIND_USER;
   return std::nullopt;
 }
 
@@ -44,16 +43,16 @@ std::string EntryName(const LdapEntry& ldap) {
   return sam.empty() ? ldap.dn : std::string(sam);
 }
 
-// Fills primary_address and addresses; reports malformed values.
+// Fills primary_address and addresses; reports malformed values. Allocation-lean: a full sync
+// maps every entry, and most have one to three addresses.
 void MapAddresses(const LdapEntry& ldap, MappedEntry& out) {
-  std::string name = EntryName(ldap);
   std::optional<std::string> primary;
   std::vector<std::string> aliases;
   auto accept = [&](std::string_view raw, const char* what) -> std::optional<std::string> {
     std::optional<std::string> address = NormalizeAddress(raw);
     if (!address) {
       out.problems.push_back("malformed address '" + std::string(raw) + "' in " + what + " of " +
-                             name + ": ignored");
+                             EntryName(ldap) + ": ignored");
     }
     return address;
   };
@@ -66,36 +65,42 @@ void MapAddresses(const LdapEntry& ldap, MappedEntry& out) {
         accept(std::string_view(value).substr(colon + 1), "proxyAddresses");
     if (!address) continue;
     if (prefix == "SMTP" && !primary) {
-      primary = *address;
+      primary = std::move(*address);
     } else {
-      aliases.push_back(*address);
+      aliases.push_back(std::move(*address));
     }
   }
   for (const std::string& value : ldap.Values("mail")) {
     std::optional<std::string> address = accept(value, "mail");
     if (!address) continue;
     if (!primary) {
-      primary = *address;
+      primary = std::move(*address);
     } else {
-      aliases.push_back(*address);
+      aliases.push_back(std::move(*address));
     }
   }
   // Primary first, then the aliases in key order: LDAP does not order values (RFC 4511 4.1.7).
-  std::sort(aliases.begin(), aliases.end(), [](const std::string& a, const std::string& b) {
-    return AddressKey(a) < AddressKey(b);
-  });
+  if (aliases.size() > 1) {
+    std::sort(aliases.begin(), aliases.end(), [](const std::string& a, const std::string& b) {
+      return AddressKey(a) < AddressKey(b);
+    });
+  }
   if (!primary && !aliases.empty()) {  // only "smtp:" values: the first one stands in
-    primary = aliases.front();
+    primary = std::move(aliases.front());
     aliases.erase(aliases.begin());
   }
-  std::set<std::string> seen;
+  std::vector<std::string> seen;  // address keys; a handful, so a linear search
+  seen.reserve(aliases.size() + 1);
   if (primary) {
+    seen.push_back(AddressKey(*primary));
     out.entry.set_primary_address(*primary);
-    out.entry.add_addresses(*primary);
-    seen.insert(AddressKey(*primary));
+    out.entry.add_addresses(std::move(*primary));
   }
-  for (const std::string& alias : aliases) {
-    if (seen.insert(AddressKey(alias)).second) out.entry.add_addresses(alias);
+  for (std::string& alias : aliases) {
+    std::string key = AddressKey(alias);
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+    seen.push_back(std::move(key));
+    out.entry.add_addresses(std::move(alias));
   }
 }
 

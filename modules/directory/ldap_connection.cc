@@ -50,16 +50,21 @@ int ScopeOf(LdapScope scope) {
   return scope == LdapScope::kBase ? LDAP_SCOPE_BASE : LDAP_SCOPE_SUBTREE;
 }
 
-// Walks each entry's BER once (ldap_get_values_len would rescan the entry per attribute).
-Result<std::vector<LdapEntry>> ParseEntries(LDAP* ld, LDAPMessage* result) {
-  std::vector<LdapEntry> entries;
+// Attribute names longer than this are lower-cased on the heap (AD's longest are ~40 bytes).
+constexpr size_t kAttributeNameBytesMax = 64;
+
+// Walks each entry's BER once (ldap_get_values_len would rescan the entry per attribute) and
+// appends the entries to `entries` (no per-message vector: a full sync parses one message per
+// entry).
+void ParseEntries(LDAP* ld, LDAPMessage* result, std::vector<LdapEntry>& entries) {
   for (LDAPMessage* message = ldap_first_entry(ld, result); message != nullptr;
        message = ldap_next_entry(ld, message)) {
-    LdapEntry entry;
+    LdapEntry& entry = entries.emplace_back();
     BerElement* ber = nullptr;
     berval dn{0, nullptr};
     if (ldap_get_dn_ber(ld, message, &ber, &dn) != LDAP_SUCCESS) {
       if (ber != nullptr) ber_free(ber, 0);
+      entries.pop_back();
       continue;
     }
     entry.dn.assign(dn.bv_val, dn.bv_len);
@@ -67,8 +72,22 @@ Result<std::vector<LdapEntry>> ParseEntries(LDAP* ld, LDAPMessage* result) {
     berval* values = nullptr;
     while (ldap_get_attribute_ber(ld, message, ber, &name, &values) == LDAP_SUCCESS &&
            name.bv_val != nullptr) {
-      std::vector<std::string>& slot =
-          entry.attributes[AsciiLower(std::string_view(name.bv_val, name.bv_len))];
+      // Lower-cased on the stack: no allocation for a name that is already there.
+      char lowered[kAttributeNameBytesMax];
+      std::string_view raw(name.bv_val, name.bv_len);
+      std::string long_name;
+      std::string_view key;
+      if (raw.size() <= sizeof lowered) {
+        for (size_t i = 0; i < raw.size(); ++i) {
+          char c = raw[i];
+          lowered[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        }
+        key = std::string_view(lowered, raw.size());
+      } else {
+        long_name = AsciiLower(raw);
+        key = long_name;
+      }
+      std::vector<std::string>& slot = entry.attributes[key];
       for (int i = 0; values != nullptr && values[i].bv_val != nullptr; ++i) {
         slot.emplace_back(values[i].bv_val, values[i].bv_len);
       }
@@ -76,9 +95,7 @@ Result<std::vector<LdapEntry>> ParseEntries(LDAP* ld, LDAPMessage* result) {
       values = nullptr;
     }
     if (ber != nullptr) ber_free(ber, 0);
-    entries.push_back(std::move(entry));
   }
-  return entries;
 }
 
 // The result code of a finished search, with its server message.
@@ -209,8 +226,7 @@ Status LdapConnection::SearchOnePage(const std::string& base, LdapScope scope,
       return LdapError(handle_, error, "search " + base);
     }
     if (rc == LDAP_RES_SEARCH_ENTRY) {
-      Result<std::vector<LdapEntry>> entries = ParseEntries(handle_, message);
-      for (LdapEntry& entry : *entries) out.push_back(std::move(entry));
+      ParseEntries(handle_, message, out);
       ldap_msgfree(message);
       continue;
     }
@@ -255,8 +271,9 @@ Result<std::optional<LdapEntry>> LdapConnection::Read(const std::string& dn,
   Status status = CheckResult(handle_, result, nullptr, "read " + dn);
   std::optional<LdapEntry> entry;
   if (status.ok()) {
-    Result<std::vector<LdapEntry>> entries = ParseEntries(handle_, result);
-    if (!entries->empty()) entry = std::move(entries->front());
+    std::vector<LdapEntry> entries;
+    ParseEntries(handle_, result, entries);
+    if (!entries.empty()) entry = std::move(entries.front());
   }
   ldap_msgfree(result);
   if (!status.ok()) return status;
@@ -321,7 +338,7 @@ Result<DirSyncPage> LdapConnection::DirSync(const std::string& base, const std::
   Status status = CheckResult(handle_, result, &returned, "DirSync " + base);
   DirSyncPage page;
   if (status.ok()) {
-    page.entries = std::move(ParseEntries(handle_, result)).value();
+    ParseEntries(handle_, result, page.entries);
     LDAPControl* response = ldap_control_find(LDAP_CONTROL_X_DIRSYNC, returned, nullptr);
     if (response == nullptr) {
       status = Status::FailedPrecondition("DirSync " + base + ": no DirSync response control");

@@ -5,6 +5,35 @@
 
 namespace lifeboat::directory {
 
+AttributeMap::iterator AttributeMap::LowerBound(std::string_view name) {
+  return std::lower_bound(items_.begin(), items_.end(), name,
+                          [](const value_type& item, std::string_view key) {
+                            return std::string_view(item.first) < key;
+                          });
+}
+
+std::vector<std::string>& AttributeMap::operator[](std::string_view name) {
+  iterator it = LowerBound(name);
+  if (it != items_.end() && it->first == name) return it->second;
+  return items_.emplace(it, std::string(name), std::vector<std::string>())->second;
+}
+
+AttributeMap::iterator AttributeMap::find(std::string_view name) {
+  iterator it = LowerBound(name);
+  return it != items_.end() && it->first == name ? it : items_.end();
+}
+
+AttributeMap::const_iterator AttributeMap::find(std::string_view name) const {
+  return const_cast<AttributeMap*>(this)->find(name);
+}
+
+size_t AttributeMap::erase(std::string_view name) {
+  iterator it = find(name);
+  if (it == items_.end()) return 0;
+  items_.erase(it);
+  return 1;
+}
+
 std::string AsciiLower(std::string_view text) {
   std::string out(text);
   for (char& c : out) {

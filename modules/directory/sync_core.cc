@@ -1,9 +1,11 @@
 #include "modules/directory/sync_core.h"
 
 #include <algorithm>
+#include <deque>
 #include <optional>
 #include <set>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "modules/directory/address.h"
@@ -35,17 +37,21 @@ class Problems {
   std::vector<std::string> lines_;
 };
 
-struct Unresolved {
-  std::string manager_dn;
-  std::vector<std::string> member_dns;
+// One entry of the next state. Whether this sync fetched it, and its references still as DNs,
+// live beside it: a full sync of 100,000 entries asks "fetched?" several times per entry, and a
+// second (hashed) index of the fetched ids cost more than the rest of the bookkeeping.
+struct Slot {
+  events::DirectoryEntry entry;
+  bool fresh = false;                   // fetched by this sync
+  std::string manager_dn;               // unresolved, fresh entries only
+  std::vector<std::string> member_dns;  // unresolved, fresh entries only
 };
 
 struct Work {
   const SyncOptions& options;
-  DirectoryState next;
-  std::map<std::string, Unresolved> fresh;  // ids of entries this sync fetched
-  std::set<std::string> tombstones;         // isDeleted objects and ids the driver found gone
-  std::set<std::string> listed_gone;        // the subset from SyncInput.deleted_ids
+  std::map<std::string, Slot> next;   // id -> entry, in id order (the order of the events)
+  std::set<std::string> tombstones;   // isDeleted objects and ids the driver found gone
+  std::set<std::string> listed_gone;  // the subset from SyncInput.deleted_ids
   uint32_t rejected = 0;
   Problems problems;
 
@@ -83,17 +89,19 @@ void MapInput(const DirectoryState& previous, const SyncInput& input, Work& work
       ++work.rejected;
       continue;
     }
-    if (work.fresh.count(id) != 0) {
+    // Only fetched entries are in `next` yet: one already there repeats an id of this input.
+    auto [slot, inserted] = work.next.try_emplace(id);
+    if (!inserted) {
       work.problems.Add("entry " + ldap.dn + " repeats id " + id + ": later copy used");
     }
-    work.fresh[id] = Unresolved{std::move(mapped.manager_dn), std::move(mapped.member_dns)};
-    work.next[id] = std::move(mapped.entry);
+    slot->second = Slot{std::move(mapped.entry), true, std::move(mapped.manager_dn),
+                        std::move(mapped.member_dns)};
   }
   if (input.mode == SyncMode::kIncremental && input.ids_complete) {
     std::set<std::string> present;
     for (const std::string& raw : input.present_ids) present.insert(GuidToText(raw));
     for (const auto& [id, entry] : previous) {
-      if (work.Owned(entry) && present.count(id) == 0 && work.fresh.count(id) == 0) {
+      if (work.Owned(entry) && present.count(id) == 0 && work.next.count(id) == 0) {
         work.tombstones.insert(id);
         work.listed_gone.insert(id);
       }
@@ -108,45 +116,78 @@ void MapInput(const DirectoryState& previous, const SyncInput& input, Work& work
 void BuildNextState(const DirectoryState& previous, SyncMode mode, Work& work) {
   for (const auto& [id, entry] : previous) {
     bool keep = mode == SyncMode::kIncremental || !work.Owned(entry);
-    if (keep && work.next.count(id) == 0) work.next.emplace(id, entry);
+    if (keep && work.next.count(id) == 0) work.next.emplace(id, Slot{entry, false, {}, {}});
   }
   for (const std::string& id : work.tombstones) {
     auto it = work.next.find(id);
-    if (it != work.next.end() && work.Owned(it->second)) {
+    if (it != work.next.end() && work.Owned(it->second.entry)) {
       work.next.erase(it);
-      work.fresh.erase(id);
     }
   }
 }
 
+// DN -> id of every entry in the next state, built on first use: AD references are extended
+// DNs naming the GUID and never need it, and a sync without references (or an OpenLDAP tree of
+// users only) skips the DnKey of every entry.
+//
+// A DN that no entry holds now but a still existing entry held before this sync names that
+// entry: right after a rename the server may still hand out the old DN in other entries'
+// references (OpenLDAP's refint overlay rewrites them asynchronously), and dropping the member
+// would be wrong until the next sync. A current DN always wins over a former one.
+class IdByDn {
+ public:
+  IdByDn(const Work& work, const DirectoryState& previous) : work_(work), previous_(previous) {}
+  const std::string* Find(std::string_view dn) {
+    if (!built_) Build();
+    auto it = ids_.find(DnKey(dn));
+    return it == ids_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  void Build() {
+    built_ = true;
+    ids_.reserve(work_.next.size());
+    for (const auto& [id, slot] : work_.next) ids_[DnKey(slot.entry.distinguished_name())] = id;
+    for (const auto& [id, entry] : previous_) {
+      if (work_.next.count(id) != 0) ids_.try_emplace(DnKey(entry.distinguished_name()), id);
+    }
+  }
+
+  const Work& work_;
+  const DirectoryState& previous_;
+  bool built_ = false;
+  std::unordered_map<std::string, std::string> ids_;
+};
+
 // A manager/member value -> the id of an entry we know, or "". AD extended DNs name the GUID,
 // which survives renames; plain DNs are matched against the entries' current DNs.
-std::string ResolveReference(const Work& work, const std::map<std::string, std::string>& id_by_dn,
-                             std::string_view value) {
+std::string ResolveReference(const Work& work, IdByDn& id_by_dn, std::string_view value) {
   if (value.empty()) return "";
   std::string guid = ExtendedDnGuid(value);
   if (!guid.empty() && work.next.count(guid) != 0) return guid;
-  auto it = id_by_dn.find(DnKey(StripExtendedDn(value)));
-  return it == id_by_dn.end() ? "" : it->second;
+  const std::string* id = id_by_dn.Find(StripExtendedDn(value));
+  return id == nullptr ? "" : *id;
 }
 
 // DN references -> ids, then drop references to entries that no longer exist.
-void ResolveReferences(Work& work) {
-  std::map<std::string, std::string> id_by_dn;
-  for (const auto& [id, entry] : work.next) id_by_dn[DnKey(entry.distinguished_name())] = id;
-  for (auto& [id, unresolved] : work.fresh) {
-    events::DirectoryEntry& entry = work.next.at(id);
-    std::string manager = ResolveReference(work, id_by_dn, unresolved.manager_dn);
+void ResolveReferences(const DirectoryState& previous, Work& work) {
+  IdByDn id_by_dn(work, previous);
+  for (auto& [id, slot] : work.next) {
+    if (!slot.fresh) continue;
+    if (slot.manager_dn.empty() && slot.member_dns.empty()) continue;
+    events::DirectoryEntry& entry = slot.entry;
+    std::string manager = ResolveReference(work, id_by_dn, slot.manager_dn);
     if (!manager.empty()) entry.set_manager_id(manager);
     std::set<std::string> members;
     // Members outside the synced scope (built-in accounts, other OUs) are not ours to list.
-    for (const std::string& dn : unresolved.member_dns) {
+    for (const std::string& dn : slot.member_dns) {
       std::string member = ResolveReference(work, id_by_dn, dn);
       if (!member.empty() && member != id) members.insert(member);
     }
     for (const std::string& member : members) entry.add_member_ids(member);
   }
-  for (auto& [id, entry] : work.next) {
+  for (auto& [id, slot] : work.next) {
+    events::DirectoryEntry& entry = slot.entry;
     if (!work.Owned(entry)) continue;
     if (!entry.manager_id().empty() && work.next.count(entry.manager_id()) == 0) {
       entry.clear_manager_id();
@@ -159,14 +200,17 @@ void ResolveReferences(Work& work) {
 }
 
 void DeriveMemberOf(Work& work) {
-  std::map<std::string, std::set<std::string>> groups_of;
-  for (const auto& [id, entry] : work.next) {
-    for (const std::string& member : entry.member_ids()) groups_of[member].insert(id);
+  std::unordered_map<std::string, std::set<std::string>> groups_of;
+  for (const auto& [id, slot] : work.next) {
+    for (const std::string& member : slot.entry.member_ids()) groups_of[member].insert(id);
   }
-  for (auto& [id, entry] : work.next) {
+  for (auto& [id, slot] : work.next) {
+    events::DirectoryEntry& entry = slot.entry;
     if (!work.Owned(entry)) continue;
     entry.clear_member_of_ids();
-    for (const std::string& group : groups_of[id]) entry.add_member_of_ids(group);
+    auto groups = groups_of.find(id);  // most entries are in no group: no empty set for them
+    if (groups == groups_of.end()) continue;
+    for (const std::string& group : groups->second) entry.add_member_of_ids(group);
   }
 }
 
@@ -195,31 +239,50 @@ void DropAddress(events::DirectoryEntry& entry, const std::string& key) {
 }
 
 void ResolveDuplicates(Work& work) {
-  std::map<std::string, std::vector<std::string>> owners;  // address key -> ids
-  for (const auto& [id, entry] : work.next) {
-    for (const std::string& address : entry.addresses()) owners[AddressKey(address)].push_back(id);
-  }
-  for (const auto& [key, ids] : owners) {
-    if (ids.size() < 2) continue;
-    const std::string* winner = &ids.front();
-    for (const std::string& id : ids) {
-      if (KeepsAddress(work, work.next.at(id), work.next.at(*winner))) winner = &id;
+  // Nearly every address has one owner: a hashed first-owner index, and an ordered list only for
+  // the contested keys (the problems come out in address order, owners in id order).
+  // Keys are views: of the address itself when it is lower-case already (nearly always; the
+  // entries are not modified in this loop), else of its lower-cased copy in `lowered`.
+  std::unordered_map<std::string_view, const std::string*> first_owner;  // address key -> id
+  std::deque<std::string> lowered;
+  std::map<std::string, std::vector<const std::string*>> contested;
+  first_owner.reserve(work.next.size() * 2);
+  for (const auto& [id, slot] : work.next) {
+    for (const std::string& address : slot.entry.addresses()) {
+      std::string_view key = address;
+      if (std::any_of(address.begin(), address.end(),
+                      [](char c) { return c >= 'A' && c <= 'Z'; })) {
+        key = lowered.emplace_back(AddressKey(address));
+      }
+      auto [it, inserted] = first_owner.try_emplace(key, &id);
+      if (inserted) continue;
+      std::vector<const std::string*>& ids = contested[std::string(it->first)];
+      if (ids.empty()) ids.push_back(it->second);
+      ids.push_back(&id);
     }
-    for (const std::string& id : ids) {
-      if (id == *winner) continue;
-      events::DirectoryEntry& loser = work.next.at(id);
+  }
+  for (const auto& [key, ids] : contested) {
+    const std::string* winner = ids.front();
+    for (const std::string* id : ids) {
+      if (KeepsAddress(work, work.next.at(*id).entry, work.next.at(*winner).entry)) winner = id;
+    }
+    for (const std::string* id : ids) {
+      if (*id == *winner) continue;
+      events::DirectoryEntry& loser = work.next.at(*id).entry;
       if (!work.Owned(loser)) continue;
       DropAddress(loser, key);
-      work.problems.Add("address " + key + " is on " + Name(work.next.at(*winner)) + " and " +
-                        Name(loser) + ": kept by " + Name(work.next.at(*winner)) +
+      work.problems.Add("address " + key + " is on " + Name(work.next.at(*winner).entry) + " and " +
+                        Name(loser) + ": kept by " + Name(work.next.at(*winner).entry) +
                         " (older entry)");
     }
   }
 }
 
+// In id order (work.next), so the problems list is the same for the same input.
 void ReportUsersWithoutMail(Work& work) {
-  for (const auto& [id, unresolved] : work.fresh) {
-    const events::DirectoryEntry& entry = work.next.at(id);
+  for (const auto& [id, slot] : work.next) {
+    if (!slot.fresh) continue;
+    const events::DirectoryEntry& entry = slot.entry;
     if (entry.kind() == events::DIRECTORY_ENTRY_KIND_USER && entry.primary_address().empty()) {
       work.problems.Add("user " + Name(entry) + " has no mail address: no mailbox");
     }
@@ -263,13 +326,14 @@ events::Event RemovalEvent(const Work& work, const std::string& id) {
 // `work.next`), each followed by MailboxProvisioned when it just became a mailbox.
 void AppendUpserts(const DirectoryState& previous, Work& work, std::vector<events::Event>& events,
                    uint32_t& upserted, uint32_t& unchanged) {
-  for (auto& [id, entry] : work.next) {
+  for (auto& [id, slot] : work.next) {
+    events::DirectoryEntry& entry = slot.entry;
     if (!work.Owned(entry)) continue;
     auto before = previous.find(id);
     bool same =
         before != previous.end() && before->second.SerializeAsString() == entry.SerializeAsString();
     if (same) {
-      if (work.fresh.count(id) != 0) ++unchanged;
+      if (slot.fresh) ++unchanged;
       continue;
     }
     ++upserted;
@@ -291,10 +355,10 @@ void AppendUpserts(const DirectoryState& previous, Work& work, std::vector<event
 
 Result<std::vector<events::Event>> ComputeSync(const DirectoryState& previous,
                                                const SyncInput& input, const SyncOptions& options) {
-  Work work{options, {}, {}, {}, {}, 0, {}};
+  Work work{options, {}, {}, {}, 0, {}};
   MapInput(previous, input, work);
   BuildNextState(previous, input.mode, work);
-  ResolveReferences(work);
+  ResolveReferences(previous, work);
   DeriveMemberOf(work);
   ResolveDuplicates(work);
   ReportUsersWithoutMail(work);
@@ -309,6 +373,8 @@ Result<std::vector<events::Event>> ComputeSync(const DirectoryState& previous,
   LB_RETURN_IF_ERROR(CheckDeprovisionGuard(options, removed.size(), owned_before));
 
   std::vector<events::Event> events;
+  // Removals, an upsert and at most one MailboxProvisioned per entry, the completion.
+  events.reserve(removed.size() + 2 * work.next.size() + 1);
   for (const std::string& id : removed) events.push_back(RemovalEvent(work, id));
   uint32_t upserted = 0;
   uint32_t unchanged = 0;

@@ -265,6 +265,8 @@ int Main(int argc, char** argv) {
     const char* tmpdir = getenv("TMPDIR");
     base = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/var/tmp";
   }
+  std::error_code create_error;  // tests/bench/run passes a directory that may not exist yet
+  std::filesystem::create_directories(base, create_error);
   std::string pattern = base + "/lifeboat-bench-eventlog-XXXXXX";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');

@@ -22,6 +22,9 @@ class TempDir {
 
 // A TCP port on 127.0.0.1 that nobody listened on a moment ago.
 int FreeLoopbackPort();
+// True when nothing listens on 127.0.0.1:`port` (a bind succeeds). Samba's ports are fixed, so a
+// test checks 389 before it starts a DC: another test's DC there would answer in its place.
+bool LoopbackPortFree(int port);
 
 struct CommandResult {
   int exit_code = -1;

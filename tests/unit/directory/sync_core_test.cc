@@ -233,6 +233,31 @@ TEST(SyncCore, ExtendedDnReferencesResolveByGuidEvenWithAStaleDn) {
   EXPECT_EQ(state[Id(10)].distinguished_name(), "CN=Sales,CN=Users,DC=corp,DC=example,DC=test");
 }
 
+// OpenLDAP's refint rewrites member values after a rename completes: a group read in between
+// still names the member by its former DN. It stays a member (the next sync sees the new DN).
+TEST(SyncCore, AFormerDnStillNamesARenamedEntryUntilReferencesCatchUp) {
+  DirectoryState state;
+  Sync(state, {User(Id(1), "alice", "alice@corp.example.test"),
+               Group(Id(10), "Sales", "sales@corp.example.test", {UserDn("alice")})});
+  LdapEntry renamed = User(Id(1), "alice", "alice@corp.example.test");
+  renamed.dn = UserDn("alice.smith");
+  std::vector<events::Event> events =
+      Sync(state, {renamed, Group(Id(10), "Sales", "sales@corp.example.test", {UserDn("alice")})},
+           SyncMode::kIncremental);
+  ASSERT_EQ(events.size(), 2u);  // alice's new DN; the group is unchanged
+  EXPECT_EQ(events[0].directory_entry_upserted().entry().id(), Id(1));
+  ASSERT_EQ(state[Id(10)].member_ids_size(), 1);
+  EXPECT_EQ(state[Id(10)].member_ids(0), Id(1));
+
+  // A new entry that takes the former DN is the one that DN names from then on.
+  LdapEntry newcomer = User(Id(2), "alice2", "alice2@corp.example.test");
+  newcomer.dn = UserDn("alice");
+  Sync(state, {newcomer, Group(Id(10), "Sales", "sales@corp.example.test", {UserDn("alice")})},
+       SyncMode::kIncremental);
+  ASSERT_EQ(state[Id(10)].member_ids_size(), 1);
+  EXPECT_EQ(state[Id(10)].member_ids(0), Id(2));
+}
+
 TEST(SyncCore, NestedGroupsAndRemovedMembersAreDropped) {
   DirectoryState state;
   Sync(state, {User(Id(1), "alice", "alice@corp.example.test"),
