@@ -416,9 +416,10 @@ Result<std::string> Rebuild(const LogStore& log, const ProjectionRunnerOptions& 
                             std::vector<Projection*> projections,
                             std::optional<uint64_t> through_index) {
   if (log.first_index() > 1) {
-    return Status::FailedPrecondition("cannot rebuild state: the log was compacted up to index " +
-                                      std::to_string(log.first_index() - 1) +
-                                      " and rebuilding from a snapshot is not implemented yet");
+    return Status::FailedPrecondition(
+        "cannot rebuild state: the log was compacted up to index " +
+        std::to_string(log.first_index() - 1) +
+        "; rebuild replays the whole log (snapshots come with replication)");
   }
   leveldb::Options destroy_options;
   if (options.leveldb_env != nullptr) destroy_options.env = options.leveldb_env;

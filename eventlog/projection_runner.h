@@ -178,8 +178,9 @@ class ProjectionRunner : public StateReader {
 // replays every record of `log`
 // through `projections` up to `through_index` (nullopt: log.last_index(); pass the commit index
 // when the log may hold an uncommitted Raft suffix) and returns the StateHash of the result.
-// FailedPrecondition when the log has been compacted (first_index() > 1): rebuilding from a
-// snapshot is not implemented yet, and replaying a suffix would produce wrong state.
+// FailedPrecondition when the log has been compacted (first_index() > 1): this version
+// rebuilds from the whole log only (snapshots come with replication); a suffix would be wrong
+// state.
 Result<std::string> Rebuild(const LogStore& log, const ProjectionRunnerOptions& options,
                             std::vector<Projection*> projections,
                             std::optional<uint64_t> through_index = std::nullopt);
