@@ -30,7 +30,7 @@ std::string MaxModifyTimestamp(const std::vector<LdapEntry>& entries, std::strin
 LdapSource::LdapSource(Env& env, LdapSourceOptions options)
     : env_(env), options_(std::move(options)) {}
 
-std::vector<std::string> LdapSource::Attributes() const {
+std::vector<std::string> SyncAttributes(std::string_view private_address_attribute) {
   // Operational attributes (entryUUID, createTimestamp, modifyTimestamp) only come when named.
   // "name" is AD's RDN attribute: DirSync reports a rename or a move only through it (Samba
   // 4.17 leaves cn out); on OpenLDAP it is the supertype of cn/sn and brings nothing new.
@@ -59,7 +59,7 @@ std::vector<std::string> LdapSource::Attributes() const {
           "whenCreated",
           "createTimestamp",
           "modifyTimestamp",
-          options_.private_address_attribute};
+          std::string(private_address_attribute)};
 }
 
 Result<std::unique_ptr<LdapConnection>> LdapSource::Connect() {
@@ -130,7 +130,7 @@ Result<SyncInput> LdapSource::FetchFrom(LdapConnection& connection, SyncMode mod
 
 Result<SyncInput> LdapSource::FetchDirSync(LdapConnection& connection, SyncMode mode,
                                            std::string_view cookie) {
-  std::vector<std::string> attributes = Attributes();
+  std::vector<std::string> attributes = SyncAttributes(options_.private_address_attribute);
   SyncInput input;
   std::optional<std::string> position;
   if (mode == SyncMode::kIncremental && cookie.starts_with(kDirSyncCookiePrefix)) {
@@ -187,7 +187,7 @@ Result<SyncInput> LdapSource::FetchDirSync(LdapConnection& connection, SyncMode 
 
 Result<SyncInput> LdapSource::FetchByTimestamp(LdapConnection& connection, SyncMode mode,
                                                std::string_view cookie) {
-  std::vector<std::string> attributes = Attributes();
+  std::vector<std::string> attributes = SyncAttributes(options_.private_address_attribute);
   SyncInput input;
   std::string since;
   if (mode == SyncMode::kIncremental && cookie.starts_with(kTimestampCookiePrefix)) {

@@ -59,6 +59,10 @@ struct LdapSourceStatus {
   std::string method;                    // "dirsync" or "modifytimestamp"
 };
 
+// The attributes every sync asks for (with the configured private-address attribute). Public so
+// that the benchmark's raw ldapsearch reads exactly the same data.
+std::vector<std::string> SyncAttributes(std::string_view private_address_attribute);
+
 class LdapSource {
  public:
   // `env` must outlive the source (only its thread-safe clocks are used).
@@ -84,7 +88,6 @@ class LdapSource {
   Result<SyncInput> FetchByTimestamp(LdapConnection& connection, SyncMode mode,
                                      std::string_view cookie);
   Result<std::unique_ptr<LdapConnection>> Connect();
-  std::vector<std::string> Attributes() const;
 
   Env& env_;
   LdapSourceOptions options_;

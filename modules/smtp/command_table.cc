@@ -29,7 +29,7 @@ constexpr CommandSpec kCommands[] = {
     // "HELP" [ SP String ] CRLF
     {"HELP", CommandId::kHelp, kCommandFlagJunk, "RFC 5321 4.1.1.8"},
     // "EXPN" SP String CRLF: list expansion would hand out the members of our groups, so it is
-    // switched off (3.5.2, 7.3) and answered 502 "not implemented".
+    // switched off (3.5.2, 7.3) and answered 502 (4.2.4), as Postfix does with its EXPN disabled.
     {"EXPN", CommandId::kExpn, kCommandFlagJunk | kCommandFlagFlushes, "RFC 5321 4.1.1.7"},
     // "STARTTLS" CRLF; 220, then the TLS handshake; everything before it is forgotten (4.2).
     {"STARTTLS", CommandId::kStartTls, kCommandFlagNoArguments | kCommandFlagFlushes, "RFC 3207 4"},

@@ -258,7 +258,7 @@ void Session::Dispatch(const CommandSpec& spec, std::string_view arguments, Mono
       OnHelp();
       break;
     case CommandId::kExpn:
-      Respond(MakeReply(502, "5.5.1", "Error: command not implemented"));
+      Respond(MakeReply(502, "5.5.1", "Error: EXPN is disabled"));
       break;
     case CommandId::kStartTls:
       OnStartTls(now);

@@ -250,7 +250,9 @@ void Session::OnBdat(std::string_view arguments, MonoTime now) {
 
 void Session::OnStartTls(MonoTime now) {
   if (!config_.tls_available) {
-    Respond(MakeReply(502, "5.5.1", "Error: command not implemented"));
+    // No certificate loaded: STARTTLS is not advertised, and a client that sends it anyway is told
+    // the command is unavailable here (RFC 5321 4.2.4: 502 for a command we do not offer).
+    Respond(MakeReply(502, "5.5.1", "Error: STARTTLS is not offered (no certificate)"));
     return;
   }
   if (tls_) {

@@ -102,14 +102,23 @@ bool Alive(pid_t pid) {
 }
 }  // namespace
 
+bool PollUntil(std::chrono::milliseconds bound, std::chrono::milliseconds interval,
+               const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  for (;;) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(interval);
+  }
+}
+
 void Daemon::Stop(std::chrono::seconds bound) {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + bound;
-  while (Alive(pid_) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const pid_t pid = pid_;
+  if (!PollUntil(bound, std::chrono::milliseconds(20), [pid] { return !Alive(pid); })) {
+    ::kill(pid_, SIGKILL);
   }
-  if (Alive(pid_)) ::kill(pid_, SIGKILL);
   pid_ = -1;
 }
 

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 namespace lifeboat::directory::testing {
@@ -25,6 +26,12 @@ int FreeLoopbackPort();
 // True when nothing listens on 127.0.0.1:`port` (a bind succeeds). Samba's ports are fixed, so a
 // test checks 389 before it starts a DC: another test's DC there would answer in its place.
 bool LoopbackPortFree(int port);
+
+// The one way these tests wait: checks `condition` every `interval` until it holds (true) or
+// `bound` has passed (false). Used for things no event announces to us: another process's exit,
+// a daemon's port, the node's status.
+bool PollUntil(std::chrono::milliseconds bound, std::chrono::milliseconds interval,
+               const std::function<bool()>& condition);
 
 struct CommandResult {
   int exit_code = -1;

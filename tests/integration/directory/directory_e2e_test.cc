@@ -47,12 +47,7 @@ constexpr auto kPollInterval = std::chrono::milliseconds(500);
 
 // Polls `condition` until it holds or `bound` passes. True when it held.
 bool WaitFor(std::chrono::seconds bound, const std::function<bool()>& condition) {
-  auto deadline = std::chrono::steady_clock::now() + bound;
-  for (;;) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(kPollInterval);
-  }
+  return PollUntil(bound, kPollInterval, condition);
 }
 
 // The "directory" object of `lifeboat status --json`; empty when the node did not answer.

@@ -55,14 +55,14 @@ bool NodeProcess::Running() {
 void NodeProcess::Stop(std::chrono::seconds bound) {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + bound;
-  while (std::chrono::steady_clock::now() < deadline) {
+  const pid_t pid = pid_;
+  const bool exited = PollUntil(bound, std::chrono::milliseconds(20), [pid] {
     int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return ::waitpid(pid, &status, WNOHANG) == pid;
+  });
+  if (exited) {
+    pid_ = -1;
+    return;
   }
   ::kill(pid_, SIGKILL);
   int status = 0;

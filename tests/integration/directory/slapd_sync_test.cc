@@ -248,16 +248,13 @@ member: cn=staff,ou=groups,dc=example,dc=test
 TEST_F(SlapdSyncTest, PeriodicSyncRunsAtOnceThenEveryInterval) {
   SyncHarness h(options_, {"example.test"});
   auto wait_for_syncs = [&](uint64_t count) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
+    // The sync's worker thread posts to the manual Env: run what it posted, then check.
+    return PollUntil(std::chrono::seconds(60), std::chrono::milliseconds(5), [&] {
+      h.env().RunPosted();
       std::optional<SourceSyncInfo> last = h.projection().LastSync("ldap");
-      if (last && h.sync().status().events_proposed > 0 && !h.sync().status().running &&
-          h.proposer_completions() >= count) {
-        return true;
-      }
-      if (h.env().RunPosted() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
+      return last && h.sync().status().events_proposed > 0 && !h.sync().status().running &&
+             h.proposer_completions() >= count;
+    });
   };
   h.sync().Start();
   h.env().Advance(Duration::zero());  // the first sync is due at once
