@@ -20,84 +20,31 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "tests/unit/appliance/child_process.h"
 
 namespace {
 
-constexpr int kPollTimeoutMilliseconds = 15000;  // per wait for output; generous for Debug/ASan
-constexpr size_t kChildOutputBytesMax = 4u << 20;
 // The projection folds a committed mail within milliseconds; allow a slow machine 10 s.
 constexpr int kProjectionWaitTriesMax = 100;
 constexpr std::chrono::milliseconds kProjectionWaitInterval{100};
 constexpr char kSubject[] = "Quarterly numbers for the lifeboat test";
 
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  socklen_t length = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
-struct Child {
-  pid_t pid = -1;
-  int output_fd = -1;  // the child's stdout and stderr
-};
+using lifeboat::testing::Child;
+using lifeboat::testing::FreePort;
+using lifeboat::testing::kPollTimeoutMilliseconds;
+using lifeboat::testing::ReadUntil;
+using lifeboat::testing::WaitExit;
 
 Child Spawn(const std::vector<std::string>& args) {
-  int pipe_fds[2];
-  EXPECT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
-  std::string binary = LIFEBOAT_BINARY;
-  std::vector<std::string> copies = args;
-  std::vector<char*> argv{binary.data()};
-  for (auto& arg : copies) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  Child child;
-  EXPECT_EQ(posix_spawn(&child.pid, binary.c_str(), &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  close(pipe_fds[1]);
-  child.output_fd = pipe_fds[0];
-  return child;
+  return lifeboat::testing::Spawn(LIFEBOAT_BINARY, args);
 }
 
-// Reads `fd` into `output` until `needle` appears (true) or EOF / a silent
-// kPollTimeoutMilliseconds (false). An empty needle reads to EOF.
-bool ReadUntil(int fd, std::string& output, const std::string& needle) {
-  while (needle.empty() || output.find(needle) == std::string::npos) {
-    pollfd watch{fd, POLLIN, 0};
-    if (poll(&watch, 1, kPollTimeoutMilliseconds) <= 0) return false;
-    char buffer[4096];
-    ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n <= 0) return needle.empty();
-    output.append(buffer, static_cast<size_t>(n));
-    if (output.size() > kChildOutputBytesMax) return false;
-  }
-  return true;
-}
-
-int WaitExit(Child& child, std::string& output) {
-  EXPECT_TRUE(ReadUntil(child.output_fd, output, "")) << "child did not exit: " << output;
-  close(child.output_fd);
-  int status = 0;
-  EXPECT_EQ(waitpid(child.pid, &status, 0), child.pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
+// Runs `lifeboat args...` to completion.
 int RunLifeboat(const std::vector<std::string>& args, std::string& output) {
   output.clear();
-  Child child = Spawn(args);
-  return WaitExit(child, output);
+  return lifeboat::testing::Run(LIFEBOAT_BINARY, args, output);
 }
 
-// A blocking SMTP client for one dialogue (RFC 5321 section 3.3), bounded by socket timeouts.
 class SmtpClient {
  public:
   explicit SmtpClient(uint16_t port) {
