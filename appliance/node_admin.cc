@@ -3,6 +3,7 @@
 // directory actions start on the loop thread and are polled (admin/directory_actions.h).
 #include "appliance/admin/directory_queries.h"
 #include "appliance/admin/mailbox_queries.h"
+#include "appliance/log_mail_bodies.h"
 #include "appliance/node.h"
 
 namespace lifeboat {
@@ -13,22 +14,26 @@ constexpr std::string_view kDirectoryComponent = "directory";
 }  // namespace
 
 Result<std::string> Node::MailboxesJson(uint64_t limit) {
-  return admin::MailboxQueries(*projections_.directory_view, *runner_).Mailboxes(limit);
+  LogMailBodies bodies(*log_);
+  return admin::MailboxQueries(*projections_.directory_view, *runner_, bodies).Mailboxes(limit);
 }
 
 Result<std::string> Node::MailboxMessagesJson(std::string_view address_or_id,
                                               std::string_view folder, uint64_t limit) {
-  return admin::MailboxQueries(*projections_.directory_view, *runner_)
+  LogMailBodies bodies(*log_);
+  return admin::MailboxQueries(*projections_.directory_view, *runner_, bodies)
       .Messages(address_or_id, folder, limit);
 }
 
 Result<std::string> Node::MessageJson(std::string_view address_or_id, std::string_view message_id) {
-  return admin::MailboxQueries(*projections_.directory_view, *runner_)
+  LogMailBodies bodies(*log_);
+  return admin::MailboxQueries(*projections_.directory_view, *runner_, bodies)
       .Message(address_or_id, message_id);
 }
 
 Result<std::string> Node::RawMessage(std::string_view address_or_id, std::string_view message_id) {
-  return admin::MailboxQueries(*projections_.directory_view, *runner_)
+  LogMailBodies bodies(*log_);
+  return admin::MailboxQueries(*projections_.directory_view, *runner_, bodies)
       .RawMessage(address_or_id, message_id);
 }
 

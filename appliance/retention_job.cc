@@ -18,7 +18,7 @@ Result<RetentionPlan> PlanRetention(const eventlog::StateReader& state, int64_t 
                                     size_t mailboxes_max) {
   LB_CHECK(retention_days > 0);
   StateMailboxReadState read_state(state);
-  mailbox::MailboxReader reader(read_state);
+  mailbox::MailboxReader reader(read_state, nullptr);  // lists only, never reads bodies
   const int64_t before = now_unix_micros - static_cast<int64_t>(retention_days) * kMicrosPerDay;
   RetentionPlan plan;
   std::string token(page_token);

@@ -30,9 +30,10 @@ inline constexpr uint64_t kMailboxCountMessagesMax = 500;
 
 class MailboxQueries {
  public:
-  // Both must outlive this object.
-  MailboxQueries(const directory::DirectoryView& directory, const eventlog::StateReader& state)
-      : directory_(directory), read_state_(state), reader_(read_state_) {}
+  // All three must outlive this object. `bodies` is where raw bytes are (the log).
+  MailboxQueries(const directory::DirectoryView& directory, const eventlog::StateReader& state,
+                 const mailbox::MailBodySource& bodies)
+      : directory_(directory), read_state_(state), reader_(read_state_, &bodies) {}
 
   // The mailbox id for an address or an id. NotFound when neither names a mailbox;
   // InvalidArgument for a group's address (its mail is filed in the members' mailboxes).

@@ -124,7 +124,7 @@ int ListCommand(const config::Config& config, const std::string& address,
       "/v1/mailbox?address=" + admin::PercentEncode(address) + "&limit=" + std::to_string(limit);
   if (folder.has_value()) target += "&folder=" + admin::PercentEncode(*folder);
   auto body = AskNodeOrDataDir(config, target, [&](const OfflineState& state) {
-    return admin::MailboxQueries(state.directory(), state.state())
+    return admin::MailboxQueries(state.directory(), state.state(), state.bodies())
         .Messages(address, folder.value_or(""), limit);
   });
   if (!body.ok()) return Fail("mailbox list: " + body.status().message());
@@ -147,7 +147,8 @@ int ShowCommand(const config::Config& config, const std::string& address,
   std::string target = "/v1/message?mailbox=" + admin::PercentEncode(address) +
                        "&id=" + admin::PercentEncode(message_id);
   auto body = AskNodeOrDataDir(config, target, [&](const OfflineState& state) {
-    return admin::MailboxQueries(state.directory(), state.state()).Message(address, message_id);
+    return admin::MailboxQueries(state.directory(), state.state(), state.bodies())
+        .Message(address, message_id);
   });
   if (!body.ok()) return Fail("mailbox show: " + body.status().message());
   if (as_json) {
@@ -162,7 +163,8 @@ int ShowCommand(const config::Config& config, const std::string& address,
   }
   if (!raw) return kExitOk;
   auto bytes = AskNodeOrDataDir(config, target + "&raw=1", [&](const OfflineState& state) {
-    return admin::MailboxQueries(state.directory(), state.state()).RawMessage(address, message_id);
+    return admin::MailboxQueries(state.directory(), state.state(), state.bodies())
+        .RawMessage(address, message_id);
   });
   if (!bytes.ok()) return Fail("mailbox show: " + bytes.status().message());
   std::printf("\n");
@@ -173,7 +175,8 @@ int ShowCommand(const config::Config& config, const std::string& address,
 int LsCommand(const config::Config& config, uint64_t limit, bool as_json) {
   auto body = AskNodeOrDataDir(
       config, "/v1/mailboxes?limit=" + std::to_string(limit), [&](const OfflineState& state) {
-        return admin::MailboxQueries(state.directory(), state.state()).Mailboxes(limit);
+        return admin::MailboxQueries(state.directory(), state.state(), state.bodies())
+            .Mailboxes(limit);
       });
   if (!body.ok()) return Fail("mailbox ls: " + body.status().message());
   if (as_json) {

@@ -9,6 +9,7 @@ Result<std::unique_ptr<OfflineState>> OfflineState::Open(const config::Config& c
   auto log = OpenLogOffline(config);
   if (!log.ok()) return log.status();
   opened->log_ = std::move(log).value();
+  opened->bodies_ = std::make_unique<LogMailBodies>(*opened->log_);
   opened->projections_ = MakeProjections(config.smtp.domains);
   eventlog::ProjectionRunnerOptions options;
   options.path = config.node.data_dir + "/" + std::string(kStateDirName);

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "appliance/cli/cli.h"
+#include "appliance/log_mail_bodies.h"
 #include "appliance/projection_list.h"
 #include "eventlog/log_store.h"
 #include "eventlog/projection_runner.h"
@@ -23,11 +24,13 @@ class OfflineState {
 
   const directory::DirectoryView& directory() const { return *projections_.directory_view; }
   const eventlog::StateReader& state() const { return *runner_; }
+  const mailbox::MailBodySource& bodies() const { return *bodies_; }
 
  private:
   OfflineState() = default;
 
   std::unique_ptr<eventlog::LogStore> log_;
+  std::unique_ptr<LogMailBodies> bodies_;  // reads log_
   // Before runner_: the runner points at the projections and goes first.
   NodeProjections projections_;
   std::unique_ptr<eventlog::ProjectionRunner> runner_;

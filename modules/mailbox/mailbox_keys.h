@@ -5,8 +5,10 @@
 //   mbox/<mailbox>                                   MailboxRecord
 //   msg/<mailbox>/<folder>/<inv time>/<inv index>/<id> MessageEntry
 //   id/<mailbox>/<id>                                the msg/ key of that message (id index)
-//   body/<sha256 hex>                                raw message bytes, stored once
 //   refs/<sha256 hex>                                BodyRefs: how many entries share the body
+//                                                    and which log event holds its bytes
+//   body/<sha256 hex>                                raw bytes, only in state written before
+//                                                    bodies were left in the log (read, purged)
 //
 // <inv time> is kTimestampInvertBase minus the receive time in microseconds and <inv index> the
 // same for the log index, both zero padded, so an ascending prefix scan of a folder yields newest

@@ -1,7 +1,5 @@
 #include "modules/mailbox/mailbox_projection.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -10,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "modules/mailbox/body_digest.h"
 #include "modules/mailbox/mailbox.pb.h"
 #include "modules/mailbox/mailbox_keys.h"
 #include "modules/mailbox/message_parser.h"
@@ -38,13 +37,6 @@ Result<std::optional<Proto>> LoadProto(ProjectionState& state, const std::string
 void StoreProto(ProjectionState& state, const std::string& key,
                 const google::protobuf::MessageLite& proto) {
   state.Put(key, proto.SerializeAsString());
-}
-
-std::string Sha256(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  LB_CHECK(EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) == 1);
-  return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
 void EnsureFolder(MailboxRecord& record, std::string_view folder) {
@@ -102,15 +94,16 @@ std::string BaseMessageId(const events::Event& event) {
   return mail_id.empty() ? "event-" + std::to_string(event.index()) : mail_id;
 }
 
-Status AddBodyReferences(ProjectionState& state, const std::string& sha256_hex,
-                         std::string_view raw, uint64_t added) {
+Status AddBodyReferences(ProjectionState& state, const std::string& sha256_hex, uint64_t size_bytes,
+                         uint64_t added, uint64_t event_index) {
   Result<std::optional<BodyRefs>> refs = LoadProto<BodyRefs>(state, BodyRefsKey(sha256_hex));
   if (!refs.ok()) return refs.status();
   BodyRefs updated = refs->value_or(BodyRefs());
-  // The body is written once, by the first mail that brings it; later mails only count.
-  if (!refs->has_value()) state.Put(BodyKey(sha256_hex), raw);
+  // The first mail that brings a body names where its bytes are; later mails only count. A body
+  // recorded before bodies stayed in the log keeps its body/<hex> copy (event_index 0).
+  if (!refs->has_value()) updated.set_event_index(event_index);
   updated.set_count(updated.count() + added);
-  updated.set_size_bytes(raw.size());
+  updated.set_size_bytes(size_bytes);
   LB_CHECK(updated.count() >= added);
   StoreProto(state, BodyRefsKey(sha256_hex), updated);
   return Status::Ok();
@@ -120,7 +113,10 @@ Status ApplyMailReceived(const events::Event& event, ProjectionState& state) {
   const events::MailReceived& mail = event.mail_received();
   std::vector<std::pair<std::string, std::string>> deliveries = NormalizedDeliveries(mail);
   if (deliveries.empty()) return Status::Ok();
-  std::string sha256 = Sha256(mail.raw());
+  // The bytes are read back from the log by this index (BodyRefs.event_index).
+  if (event.index() == 0)
+    return Status::InvalidArgument("mail " + mail.mail_id() + ": no log index");
+  std::string sha256 = BodySha256(mail.raw());
   if (!mail.body_sha256().empty() && mail.body_sha256() != sha256) {
     return Status::Corruption("mail " + mail.mail_id() + ": body_sha256 does not match raw");
   }
@@ -161,7 +157,7 @@ Status ApplyMailReceived(const events::Event& event, ProjectionState& state) {
     ++stored;
   }
   if (stored == 0) return Status::Ok();
-  return AddBodyReferences(state, sha256_hex, mail.raw(), stored);
+  return AddBodyReferences(state, sha256_hex, mail.raw().size(), stored, event.index());
 }
 
 // The entry and its key for (mailbox, message id); nullopt when the message is gone (purged

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "modules/mailbox/body_digest.h"
 #include "modules/mailbox/mailbox_keys.h"
 
 namespace lifeboat::mailbox {
@@ -98,12 +99,35 @@ Result<std::string> MailboxReader::GetRawMessage(std::string_view mailbox_id,
                                                  std::string_view message_id) const {
   auto entry = GetMessage(mailbox_id, message_id);
   if (!entry.ok()) return entry.status();
-  auto body = state_.Get(BodyKey(entry->body_sha256_hex()));
-  if (!body.ok()) return body.status();
-  if (!body->has_value()) {
-    return Status::Corruption("mailbox: body missing for " + std::string(message_id));
+  const std::string& hex = entry->body_sha256_hex();
+  auto refs_bytes = state_.Get(BodyRefsKey(hex));
+  if (!refs_bytes.ok()) return refs_bytes.status();
+  BodyRefs refs;
+  if (!refs_bytes->has_value() || !refs.ParseFromString(**refs_bytes)) {
+    return Status::Corruption("mailbox: no body record for " + std::string(message_id));
   }
-  return std::move(**body);
+  Result<std::string> raw = std::string();
+  if (refs.event_index() != 0) {
+    if (bodies_ == nullptr) return Status::FailedPrecondition("mailbox reader has no body source");
+    raw = bodies_->MailRaw(refs.event_index());
+  } else {
+    auto legacy = state_.Get(BodyKey(hex));
+    if (!legacy.ok()) return legacy.status();
+    if (!legacy->has_value()) {
+      return Status::Corruption("mailbox: body missing for " + std::string(message_id));
+    }
+    raw = std::move(**legacy);
+  }
+  if (!raw.ok()) {
+    return Status(raw.status().code(),
+                  "mailbox: body of " + std::string(message_id) + ": " + raw.status().message());
+  }
+  // The bytes come from another store than the entry: check they are the ones it names.
+  if (HexEncode(BodySha256(*raw)) != hex) {
+    return Status::Corruption("mailbox: body of " + std::string(message_id) +
+                              " does not match its SHA-256");
+  }
+  return raw;
 }
 
 }  // namespace lifeboat::mailbox

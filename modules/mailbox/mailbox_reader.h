@@ -35,6 +35,16 @@ class MailboxReadState {
       std::string_view prefix, std::string_view start_after, size_t limit) const = 0;
 };
 
+// Where raw message bytes are: the log. The mailbox projection records, per body, the index of a
+// MailReceived event that carries it (mailbox_projection.h says why bodies are not copied).
+class MailBodySource {
+ public:
+  virtual ~MailBodySource() = default;
+  // MailReceived.raw of the event at `event_index`. NotFound when the log no longer holds it;
+  // Corruption when that event is not a MailReceived.
+  virtual Result<std::string> MailRaw(uint64_t event_index) const = 0;
+};
+
 struct MailboxPage {
   std::vector<MailboxRecord> mailboxes;
   std::string next_page_token;  // "" when this was the last page
@@ -45,10 +55,12 @@ struct FolderPage {
   std::string next_page_token;         // "" when this was the last page
 };
 
-// Reads only; `state` must outlive the reader. Thread-compatible: as safe as `state` is.
+// Reads only; `state` and `bodies` must outlive the reader. Thread-compatible: as safe as they
+// are. `bodies` may be null for a reader that never asks for raw bytes (retention).
 class MailboxReader {
  public:
-  explicit MailboxReader(const MailboxReadState& state) : state_(state) {}
+  MailboxReader(const MailboxReadState& state, const MailBodySource* bodies)
+      : state_(state), bodies_(bodies) {}
 
   // Every mailbox, provisioned or not (provisioned == false: mail reached an id nobody
   // provisioned; show it to the operator). Ordered by mailbox id.
@@ -67,7 +79,7 @@ class MailboxReader {
                                                              size_t limit) const;
   // kNotFound when the message does not exist (or was purged).
   Result<MessageEntry> GetMessage(std::string_view mailbox_id, std::string_view message_id) const;
-  // The message exactly as received.
+  // The message exactly as received, checked against its SHA-256 (a mismatch is Corruption).
   Result<std::string> GetRawMessage(std::string_view mailbox_id, std::string_view message_id) const;
 
  private:
@@ -76,6 +88,7 @@ class MailboxReader {
                                                 std::string* last_key) const;
 
   const MailboxReadState& state_;
+  const MailBodySource* bodies_;
 };
 
 }  // namespace lifeboat::mailbox

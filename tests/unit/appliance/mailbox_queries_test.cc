@@ -72,6 +72,7 @@ class MailboxQueriesTest : public ::testing::Test {
   }
   void Apply(events::Event event) {
     event.set_index(++index_);
+    bodies_.Record(event);
     ASSERT_TRUE(projection_.Apply(event, state_).ok());
   }
   void Provision(const std::string& mailbox_id, const std::string& address) {
@@ -108,8 +109,9 @@ class MailboxQueriesTest : public ::testing::Test {
   directory::DirectoryView view_{{"corp.example"}};
   mailbox::MailboxProjection projection_;
   mailbox::testing::InMemoryState state_;
+  mailbox::testing::InMemoryBodies bodies_;
   FakeStateReader reader_{state_};
-  MailboxQueries queries_{view_, reader_};
+  MailboxQueries queries_{view_, reader_, bodies_};
   uint64_t index_ = 0;
 };
 

@@ -72,7 +72,7 @@ class RetentionTest : public ::testing::Test {
   }
   size_t InboxSize(const std::string& mailbox_id) {
     StateMailboxReadState state(*runner_);
-    mailbox::MailboxReader reader(state);
+    mailbox::MailboxReader reader(state, nullptr);
     auto page = reader.ListFolder(mailbox_id, "Inbox", "", mailbox::kListPageEntriesMax);
     EXPECT_TRUE(page.ok()) << page.status().ToString();
     return page.ok() ? page->messages.size() : 0;

@@ -1,6 +1,7 @@
 #pragma once
 // A std::map standing in for the runner's `state` LevelDB in mailbox tests: the write view the
-// projection applies through and the read view MailboxReader lists through, over the same keys.
+// projection applies through and the read view MailboxReader lists through, over the same keys;
+// and one standing in for the log that raw bytes are read from.
 
 #include <map>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "eventlog/events.pb.h"
 #include "eventlog/projection.h"
 #include "modules/mailbox/mailbox_reader.h"
 
@@ -50,6 +52,27 @@ class InMemoryState final : public eventlog::ProjectionState, public MailboxRead
 
  private:
   std::map<std::string, std::string> rows_;
+};
+
+// Stands in for the log as the place raw bytes are read back from: tests record every event
+// they fold, as the log holds every event the runner folds.
+class InMemoryBodies final : public MailBodySource {
+ public:
+  void Record(const events::Event& event) {
+    if (event.has_mail_received()) raw_[event.index()] = event.mail_received().raw();
+  }
+  Result<std::string> MailRaw(uint64_t event_index) const override {
+    auto found = raw_.find(event_index);
+    if (found == raw_.end()) {
+      return Status::NotFound("no mail event " + std::to_string(event_index));
+    }
+    return found->second;
+  }
+  void Forget(uint64_t event_index) { raw_.erase(event_index); }
+  void Replace(uint64_t event_index, std::string raw) { raw_[event_index] = std::move(raw); }
+
+ private:
+  std::map<uint64_t, std::string> raw_;
 };
 
 }  // namespace lifeboat::mailbox::testing

@@ -30,6 +30,7 @@ class MailboxProjectionTest : public ::testing::Test {
   void Apply(events::Event event) {
     event.set_index(++index_);
     events_.push_back(event);
+    bodies_.Record(event);
     ASSERT_TRUE(projection_.Apply(event, state_).ok());
   }
   void Provision(const std::string& mailbox_id, const std::string& address) {
@@ -70,7 +71,8 @@ class MailboxProjectionTest : public ::testing::Test {
 
   MailboxProjection projection_;
   InMemoryState state_;
-  MailboxReader reader_{state_};
+  testing::InMemoryBodies bodies_;
+  MailboxReader reader_{state_, &bodies_};
   std::vector<events::Event> events_;
   uint64_t index_ = 0;
 };
@@ -87,17 +89,26 @@ TEST_F(MailboxProjectionTest, ProvisioningCreatesInboxAndSent) {
   EXPECT_EQ(reader_.GetMailbox("nobody").status().code(), StatusCode::kNotFound);
 }
 
+// The refs/ record of one message's body.
+BodyRefs RefsOf(const InMemoryState& state, const std::string& sha256_hex) {
+  BodyRefs refs;
+  EXPECT_TRUE(refs.ParseFromString(state.rows().at(BodyRefsKey(sha256_hex))));
+  return refs;
+}
+
 TEST_F(MailboxProjectionTest, BodyIsStoredOnceForThreeRecipients) {
   for (const char* id : {"u1", "u2", "u3"}) Provision(id, std::string(id) + "@example.com");
   std::string raw = RawMessage("hello");
   Receive("m1", raw, kDay0 + 1, {{"u1", "Inbox"}, {"u2", "Inbox"}, {"u3", "Inbox"}});
 
-  EXPECT_EQ(state_.CountWithPrefix("body/"), 1u);
+  // One body record, pointing at the event that carries the bytes; no copy of them in state.
+  EXPECT_EQ(state_.CountWithPrefix("refs/"), 1u);
+  EXPECT_EQ(state_.CountWithPrefix("body/"), 0u);
   EXPECT_EQ(state_.CountWithPrefix("msg/"), 3u);
-  BodyRefs refs;
-  ASSERT_TRUE(refs.ParseFromString(
-      state_.rows().at(BodyRefsKey(reader_.GetMessage("u1", "m1")->body_sha256_hex()))));
+  BodyRefs refs = RefsOf(state_, reader_.GetMessage("u1", "m1")->body_sha256_hex());
   EXPECT_EQ(refs.count(), 3u);
+  EXPECT_EQ(refs.event_index(), index_);
+  EXPECT_EQ(refs.size_bytes(), raw.size());
   for (const char* id : {"u1", "u2", "u3"}) {
     Result<std::string> stored = reader_.GetRawMessage(id, "m1");
     ASSERT_TRUE(stored.ok());
@@ -118,14 +129,10 @@ TEST_F(MailboxProjectionTest, PurgeDecrementsAndDeletesTheBodyAtZero) {
   Purge("u1", {"m1"});
   EXPECT_EQ(reader_.GetMessage("u1", "m1").status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(FolderIds("u1", "Inbox").empty());
-  ASSERT_TRUE(state_.rows().contains(BodyKey(hex)));
-  BodyRefs refs;
-  ASSERT_TRUE(refs.ParseFromString(state_.rows().at(BodyRefsKey(hex))));
-  EXPECT_EQ(refs.count(), 1u);
+  EXPECT_EQ(RefsOf(state_, hex).count(), 1u);
   EXPECT_TRUE(reader_.GetRawMessage("u2", "m1").ok());
 
   Purge("u2", {"m1"});
-  EXPECT_FALSE(state_.rows().contains(BodyKey(hex)));
   EXPECT_FALSE(state_.rows().contains(BodyRefsKey(hex)));
   EXPECT_EQ(state_.CountWithPrefix("id/"), 0u);
   Purge("u2", {"m1"});  // purging twice is harmless
@@ -135,12 +142,58 @@ TEST_F(MailboxProjectionTest, SameBodyInTwoMailsSharesOneBody) {
   Provision("u1", "a@example.com");
   std::string raw = RawMessage("dup");
   Receive("m1", raw, kDay0, {{"u1", "Inbox"}});
+  const uint64_t first_event = index_;
   Receive("m2", raw, kDay0 + 5, {{"u1", "Inbox"}});
-  EXPECT_EQ(state_.CountWithPrefix("body/"), 1u);
+  std::string hex = reader_.GetMessage("u1", "m2")->body_sha256_hex();
+  EXPECT_EQ(state_.CountWithPrefix("refs/"), 1u);
+  EXPECT_EQ(RefsOf(state_, hex).count(), 2u);
+  // Both entries read the bytes of the first event that brought them.
+  EXPECT_EQ(RefsOf(state_, hex).event_index(), first_event);
+  bodies_.Forget(index_);
+  EXPECT_EQ(*reader_.GetRawMessage("u1", "m2"), raw);
   Purge("u1", {"m1"});
-  EXPECT_EQ(state_.CountWithPrefix("body/"), 1u);
+  EXPECT_EQ(RefsOf(state_, hex).count(), 1u);
   Purge("u1", {"m2"});
-  EXPECT_EQ(state_.CountWithPrefix("body/"), 0u);
+  EXPECT_EQ(state_.CountWithPrefix("refs/"), 0u);
+}
+
+TEST_F(MailboxProjectionTest, RawBytesAreCheckedAgainstTheirHash) {
+  Provision("u1", "a@example.com");
+  Receive("m1", RawMessage("checked"), kDay0, {{"u1", "Inbox"}});
+  bodies_.Replace(index_, RawMessage("tampered"));
+  EXPECT_EQ(reader_.GetRawMessage("u1", "m1").status().code(), StatusCode::kCorruption);
+  bodies_.Forget(index_);
+  Result<std::string> gone = reader_.GetRawMessage("u1", "m1");
+  EXPECT_EQ(gone.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(gone.status().message().find("m1"), std::string::npos) << gone.status().message();
+}
+
+TEST_F(MailboxProjectionTest, BodiesWrittenInStateBeforeStillRead) {
+  // State written before bodies stayed in the log: bytes under body/<hex>, no event_index.
+  Provision("u1", "a@example.com");
+  std::string raw = RawMessage("legacy");
+  Receive("m1", raw, kDay0, {{"u1", "Inbox"}});
+  std::string hex = reader_.GetMessage("u1", "m1")->body_sha256_hex();
+  BodyRefs refs = RefsOf(state_, hex);
+  refs.clear_event_index();
+  state_.Put(BodyRefsKey(hex), refs.SerializeAsString());
+  state_.Put(BodyKey(hex), raw);
+  bodies_.Forget(index_);
+  EXPECT_EQ(*reader_.GetRawMessage("u1", "m1"), raw);
+  Purge("u1", {"m1"});
+  EXPECT_FALSE(state_.rows().contains(BodyKey(hex)));
+  EXPECT_FALSE(state_.rows().contains(BodyRefsKey(hex)));
+}
+
+TEST_F(MailboxProjectionTest, MailWithoutLogIndexIsRefused) {
+  Provision("u1", "a@example.com");
+  events::Event event;
+  event.set_timestamp_unix_micros(kDay0);
+  event.mutable_mail_received()->set_mail_id("m1");
+  event.mutable_mail_received()->set_raw(RawMessage("x"));
+  event.mutable_mail_received()->add_deliveries()->set_mailbox_id("u1");
+  EXPECT_EQ(projection_.Apply(event, state_).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(state_.CountWithPrefix("msg/"), 0u);
 }
 
 TEST_F(MailboxProjectionTest, FlagsAreAddedAndRemovedAsASet) {
@@ -316,7 +369,8 @@ TEST_F(MailboxProjectionTest, JournalCopyIsFiledInSentAndInbox) {
   EXPECT_EQ(FolderIds("id-alice", "Sent"), std::vector<std::string>{"j1"});
   EXPECT_EQ(FolderIds("id-bob", "Inbox"), std::vector<std::string>{"j1"});
   EXPECT_EQ(reader_.GetMessage("id-bob", "j1")->source(), events::MAIL_SOURCE_JOURNAL);
-  EXPECT_EQ(state_.CountWithPrefix("body/"), 1u);
+  EXPECT_EQ(state_.CountWithPrefix("refs/"), 1u);
+  EXPECT_EQ(*reader_.GetRawMessage("id-bob", "j1"), intake.original);
 }
 
 TEST_F(MailboxProjectionTest, ReplayGivesTheSameState) {
