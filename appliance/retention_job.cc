@@ -1,5 +1,6 @@
 #include "appliance/retention_job.h"
 
+#include "appliance/env/thread_name.h"
 #include "appliance/mailbox_read_state.h"
 #include "modules/mailbox/mailbox_keys.h"
 #include "modules/mailbox/mailbox_reader.h"
@@ -104,6 +105,7 @@ void RetentionJob::RunNow(std::function<void(Result<size_t>)> done) {
   const int64_t now = env_.WallNow().count();
   worker_ = std::thread(
       [this, alive = alive_, now, token = resume_after_mailbox_, done = std::move(done)]() mutable {
+        NameThisThread("lb-retention");
         Result<RetentionPlan> plan =
             PlanRetention(state_, now, retention_days_, token, kRetentionMailboxesPerRunMax);
         env_.Post([this, alive, plan = std::move(plan), done = std::move(done)]() mutable {

@@ -4,6 +4,8 @@
 #include <bit>
 #include <utility>
 
+#include "appliance/env/thread_name.h"
+
 namespace lifeboat::eventlog {
 namespace {
 
@@ -28,7 +30,10 @@ GroupCommitWriter::GroupCommitWriter(Env& env, LogStore& store, GroupCommitOptio
   LB_CHECK(options_.batch_records_max >= 1);
   LB_CHECK(options_.batch_bytes_max >= 1);
   loop_state_->durable_last_index = store_.last_index();
-  thread_ = std::thread([this] { StorageLoop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("lb-log-commit");
+    StorageLoop();
+  });
 }
 
 GroupCommitWriter::~GroupCommitWriter() {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "appliance/env/check.h"
+#include "appliance/env/thread_name.h"
 
 namespace lifeboat::eventlog {
 
@@ -17,7 +18,10 @@ LogPrefetcher::LogPrefetcher(const LogStore& log, uint64_t first, uint64_t last,
       next_to_hand_out_(first) {
   LB_CHECK(first >= 1 && first <= last);
   LB_CHECK(chunk_records > 0 && chunk_bytes > 0);
-  reader_ = std::thread([this] { Run(); });
+  reader_ = std::thread([this] {
+    NameThisThread("lb-log-prefetch");
+    Run();
+  });
 }
 
 LogPrefetcher::~LogPrefetcher() {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "appliance/env/check.h"
+#include "appliance/env/thread_name.h"
 
 namespace lifeboat::eventlog {
 
@@ -19,7 +20,10 @@ ProjectionWorker::~ProjectionWorker() {
 
 void ProjectionWorker::Start() {
   LB_CHECK(!thread_.joinable());
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("lb-projections");
+    Run();
+  });
 }
 
 void ProjectionWorker::NotifyCommitted(uint64_t commit_index) {

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "appliance/env/thread_name.h"
+
 namespace lifeboat::directory {
 
 // Loop-thread flag: false once the DirectorySync is gone, so a late posted closure does nothing.
@@ -40,6 +42,7 @@ void DirectorySync::SyncNow(SyncMode mode, bool confirm_mass_deprovision,
   sync_options.confirm_mass_deprovision = confirm_mass_deprovision;
   std::shared_ptr<Shared> shared = shared_;
   worker_ = std::thread([this, shared, mode, cookie, sync_options, done]() mutable {
+    NameThisThread("lb-dir-sync");
     Result<std::vector<events::Event>> events = [&]() -> Result<std::vector<events::Event>> {
       Result<SyncInput> input = source_.Fetch(mode, cookie);
       if (!input.ok()) return input.status();

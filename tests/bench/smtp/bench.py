@@ -14,6 +14,9 @@ What is measured, and how:
   smtp-source has none), messages / wall-clock seconds of the smtp-source process. Every cell
   starts Lifeboat on an empty data dir; Postfix's queue is drained (discard transport) between
   cells. Lifeboat and Postfix cells alternate so machine drift hits both alike.
+- smtp-sink at 1, 10 and 50 sessions: Lifeboat's ratio to it (the issue's target is at 10
+  sessions), and smtp-sink's own ratio to Postfix (`smtp_sink_ceiling_*`): a server that stores
+  nothing and parses almost nothing, so no storing server can beat that ratio on this machine.
 - p99 end of data -> 250: a separate 10 KiB run at 10 sessions of smtp-source, with
   LatencyProbe (PROBE_SESSIONS python sessions) beside it timing "." -> reply. Done for Postfix
   too; its p99 goes to stderr for context.
@@ -204,15 +207,21 @@ def main():
         postfix_p99 = latency_run(postfix, messages, 10 * KIB)
         postfix.stop()
 
+        # smtp-sink at every session count: the ratio at 10 sessions, and for the others
+        # the ceiling of this machine (a server that stores nothing) against Postfix, which
+        # says whether a Postfix target is reachable here at all.
         for message_bytes, size in SIZES:
-            sink.start()
-            try:
-                sink_rate, _ = throughput(sink, SINK_SESSIONS, messages, message_bytes)
-            finally:
-                sink.stop()
-            ratio_figure(f"smtp_ingest_{size}_s{SINK_SESSIONS}",
-                         lifeboat_rates[size, SINK_SESSIONS], "smtp-sink", sink_rate,
-                         SINK_TARGET_RATIO_MIN.get(size))
+            for sessions in SESSION_COUNTS:
+                sink.start()
+                try:
+                    sink_rate, _ = throughput(sink, sessions, messages, message_bytes)
+                finally:
+                    sink.stop()
+                target = SINK_TARGET_RATIO_MIN.get(size) if sessions == SINK_SESSIONS else None
+                ratio_figure(f"smtp_ingest_{size}_s{sessions}", lifeboat_rates[size, sessions],
+                             "smtp-sink", sink_rate, target)
+                ratio_figure(f"smtp_sink_ceiling_{size}_s{sessions}", sink_rate, peer,
+                             postfix_rates[size, sessions], None)
 
         lifeboat.start()
         try:
