@@ -37,6 +37,12 @@ PlannedMail DirectoryDeliveryPlanner::Plan(const smtp::MailProposal& mail,
     };
     mailbox::OriginalEnvelope envelope;
     envelope.mail_from = mail.mail_from;  // always_bcc keeps the original sender
+    for (const std::string& recipient : mail.rcpt_to) {
+      // recipient_bcc_maps copies name the original recipients (journal.h): Bcc included.
+      if (auto original = mailbox::DecodeJournalRecipient(recipient)) {
+        envelope.rcpt_to.push_back(std::move(*original));
+      }
+    }
     mailbox::JournalIntake intake = mailbox::IntakeJournalMessage(
         mail.raw, mailbox::JournalFormat::kExchangeEnvelopeReport, resolve, &envelope);
     plan.deliveries = std::move(intake.deliveries);

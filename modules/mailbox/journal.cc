@@ -214,6 +214,22 @@ void AddDeliveries(const std::vector<std::string>& mailbox_ids, std::string_view
 
 }  // namespace
 
+std::optional<std::string> DecodeJournalRecipient(std::string_view address) {
+  address = StripAngles(address);
+  const size_t at = address.rfind('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view local = address.substr(0, at);
+  const size_t plus = local.find('+');
+  if (plus == std::string_view::npos) return std::nullopt;
+  std::string_view encoded = local.substr(plus + 1);
+  const size_t equals = encoded.rfind('=');
+  // Both halves must be there: "journal+=x" or "journal+bob=" name nobody.
+  if (equals == std::string_view::npos || equals == 0 || equals + 1 == encoded.size()) {
+    return std::nullopt;
+  }
+  return std::string(encoded.substr(0, equals)) + "@" + std::string(encoded.substr(equals + 1));
+}
+
 JournalIntake IntakeJournalMessage(std::string_view raw, JournalFormat format,
                                    const AddressResolver& resolver,
                                    const OriginalEnvelope* envelope) {

@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +77,17 @@ struct JournalIntake {
   std::vector<events::MailDelivery> deliveries;  // unique by (mailbox_id, folder)
   std::vector<std::string> problems;
 };
+
+// The original recipient a journal copy was addressed for, read from the copy's own envelope
+// recipient, or nullopt. Postfix's always_bcc copy loses the original envelope recipients, so a
+// recipient only in Bcc would be missing from the history; recipient_bcc_maps can keep them,
+// one journal address per original recipient, encoded the way Postfix encodes VERP addresses
+// (postconf(5) default_verp_delimiters "+="):
+//     recipient_bcc_maps = regexp:/etc/postfix/lifeboat_journal
+//     /^(.+)@(.+)$/  journal+${1}=${2}@lifeboat.example
+// so "journal+bob=example.com@lifeboat.example" names bob@example.com: the local part after its
+// first '+', with its last '=' read as '@'.
+std::optional<std::string> DecodeJournalRecipient(std::string_view envelope_recipient);
 
 // Never fails: what cannot be read is listed in problems and the message is still filed (with no
 // deliveries when nobody local is involved). `envelope` may be null.

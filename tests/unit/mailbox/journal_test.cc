@@ -64,6 +64,19 @@ std::string ExchangeReport(const std::string& envelope, const std::string& origi
          original + "\r\n--_journal_boundary_--\r\n";
 }
 
+TEST(JournalTest, JournalRecipientsDecodeLikeVerpAddresses) {
+  EXPECT_EQ(DecodeJournalRecipient("journal+bob=example.com@lifeboat.example"), "bob@example.com");
+  EXPECT_EQ(DecodeJournalRecipient("<journal+bob=example.com@lifeboat.example>"),
+            "bob@example.com");
+  // The first '+' starts the original; its last '=' was its '@'.
+  EXPECT_EQ(DecodeJournalRecipient("journal+bob+tag=example.com@x"), "bob+tag@example.com");
+  EXPECT_EQ(DecodeJournalRecipient("journal+a=b=example.com@x"), "a=b@example.com");
+  for (const char* plain : {"journal@lifeboat.example", "journal+bob@x", "journal+=example.com@x",
+                            "journal+bob=@x", "no-at-sign+bob=example.com"}) {
+    EXPECT_EQ(DecodeJournalRecipient(plain), std::nullopt) << plain;
+  }
+}
+
 TEST(JournalTest, ExchangeReportFilesTheOriginalExactly) {
   std::string envelope =
       "Sender: alice@contoso.com\r\n"

@@ -70,6 +70,20 @@ TEST_F(DeliveryPlannerTest, BccJournalCopyFilesSentAndInbox) {
   EXPECT_FALSE(plan.replacement_raw.has_value());
 }
 
+TEST_F(DeliveryPlannerTest, BccJournalCopyAddressedPerRecipientFilesTheBccRecipient) {
+  // recipient_bcc_maps copies (journal.h): bob only in Bcc, named by the journal address.
+  smtp::MailProposal mail;
+  mail.mail_from = "alice@example.test";
+  mail.rcpt_to = {"journal+partner=elsewhere.test@archive.example.test",
+                  "<journal+bob=example.test@archive.example.test>"};
+  mail.raw =
+      "From: Alice <alice@example.test>\r\nTo: <partner@elsewhere.test>\r\n"
+      "Subject: offer\r\nMessage-ID: <2@example.test>\r\n\r\nSee attached.\r\n";
+  PlannedMail plan = planner_.Plan(mail, events::MAIL_SOURCE_JOURNAL);
+  EXPECT_EQ(Filed(plan), (std::set<std::pair<std::string, std::string>>{{"u-alice", "Sent"},
+                                                                        {"u-bob", "Inbox"}}));
+}
+
 TEST_F(DeliveryPlannerTest, ExchangeJournalReportIsUnwrappedToTheOriginal) {
   const std::string original =
       "From: Bob <bob@example.test>\r\nTo: Alice <alice@example.test>\r\n"
