@@ -119,18 +119,27 @@ void LibeventEnv::OnTimer(int, short, void* arg) {
   callback();
 }
 
+// Values drawn from one getrandom(2) call: a mail id per message would otherwise cost a system
+// call each. Per thread, so no lock; the kernel CSPRNG's output is as good in bulk.
+constexpr size_t kRandomValuesPerRefill = 64;
+
 uint64_t LibeventEnv::RandomU64() {
-  uint64_t value = 0;
-  auto* bytes = reinterpret_cast<unsigned char*>(&value);
-  size_t filled = 0;
-  while (filled < sizeof(value)) {
-    // getrandom(2) blocks only until the kernel CSPRNG is seeded once at boot.
-    ssize_t n = getrandom(bytes + filled, sizeof(value) - filled, 0);
-    if (n < 0 && errno == EINTR) continue;
-    LB_CHECK(n > 0);
-    filled += static_cast<size_t>(n);
+  thread_local uint64_t values[kRandomValuesPerRefill];
+  thread_local size_t remaining = 0;
+  if (remaining == 0) {
+    auto* bytes = reinterpret_cast<unsigned char*>(values);
+    size_t filled = 0;
+    while (filled < sizeof(values)) {
+      // getrandom(2) blocks only until the kernel CSPRNG is seeded once at boot; up to 256
+      // bytes it returns them all at once, more may come in parts.
+      ssize_t n = getrandom(bytes + filled, sizeof(values) - filled, 0);
+      if (n < 0 && errno == EINTR) continue;
+      LB_CHECK(n > 0);
+      filled += static_cast<size_t>(n);
+    }
+    remaining = kRandomValuesPerRefill;
   }
-  return value;
+  return values[--remaining];
 }
 
 void LibeventEnv::Post(std::function<void()> closure) {
