@@ -35,8 +35,16 @@ uint64_t ManualEnv::RandomU64() {
 }
 
 void ManualEnv::Post(std::function<void()> closure) {
-  std::lock_guard lock(posted_mutex_);
-  posted_.push_back(std::move(closure));
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(closure));
+  }
+  posted_changed_.notify_all();
+}
+
+bool ManualEnv::WaitForPosted(std::chrono::milliseconds bound) {
+  std::unique_lock lock(posted_mutex_);
+  return posted_changed_.wait_for(lock, bound, [this] { return !posted_.empty(); });
 }
 
 size_t ManualEnv::RunPosted() {

@@ -6,6 +6,8 @@
 // Post() is thread-safe like the production Env: closures queue until RunPosted() or Advance()
 // runs them on the caller's thread, which plays the loop thread.
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -31,6 +33,9 @@ class ManualEnv : public Env {
 
   // Runs posted closures (including any they post) until none is left. Returns how many ran.
   size_t RunPosted();
+  // Blocks the calling thread until a closure is queued (another thread posted) or `bound` of
+  // real time passes; true if one is queued. For tests whose workers really run on threads.
+  bool WaitForPosted(std::chrono::milliseconds bound);
   // Moves time forward by `by`, firing every timer whose deadline falls within, in deadline order
   // (ties: the order they were started), running posted closures between timers.
   void Advance(Duration by);
@@ -47,6 +52,7 @@ class ManualEnv : public Env {
   std::map<std::pair<MonoTime, TimerId>, std::function<void()>> timers_;
   std::mt19937_64 random_;
   std::mutex posted_mutex_;
+  std::condition_variable posted_changed_;
   std::vector<std::function<void()>> posted_;
 };
 

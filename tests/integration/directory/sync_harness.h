@@ -82,11 +82,10 @@ class SyncHarness {
       finished = true;
       outcome = s;
     });
+    // The worker thread posts its outcome: wait for posts, not for time.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     while (!finished && std::chrono::steady_clock::now() < deadline) {
-      if (env_.RunPosted() == 0 && !finished) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
+      if (env_.RunPosted() == 0 && !finished) env_.WaitForPosted(std::chrono::milliseconds(500));
     }
     EXPECT_TRUE(finished) << "sync did not finish within 120 s";
     if (events != nullptr) {
