@@ -6,6 +6,7 @@
 #include <gmime/gmime.h>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,18 +34,29 @@ using ParserOptionsPtr = std::unique_ptr<GMimeParserOptions, ParserOptionsFree>;
 ParserOptionsPtr LenientParserOptions();
 
 // Parses `raw` as an RFC 5322 message. Returns null when GMime cannot find a message at all.
+// The message reads its parts' content straight out of `raw` (no copy is made): `raw` must stay
+// alive and unchanged until the returned message, and everything taken from it, is released.
 GObjectPtr<GMimeMessage> ParseMessage(std::string_view raw, GMimeParserOptions* options);
 
 // Decodes a leaf part's content (Content-Transfer-Encoding, then charset to UTF-8) and returns at
 // most `decoded_bytes_max` bytes of it as valid UTF-8.
 std::string DecodeTextPart(GMimePart* part, size_t decoded_bytes_max);
 
+// Receives successive pieces of a decoded text part; returns false to stop reading.
+using TextSink = std::function<bool(std::string_view valid_utf8)>;
+// The same text as DecodeTextPart, handed to `sink` piece by piece as it is decoded, so a reader
+// that needs only a prefix (the preview) stops decoding early. Every piece is valid UTF-8 and
+// ends on a character boundary; the pieces joined equal DecodeTextPart(part, decoded_bytes_max).
+void ReadTextPart(GMimePart* part, size_t decoded_bytes_max, const TextSink& sink);
+
 // A leaf part's content with only its transfer encoding undone (no charset conversion), at most
 // `decoded_bytes_max` bytes.
 std::string DecodePartBytes(GMimePart* part, size_t decoded_bytes_max);
 
-// Bytes the part's content has once its transfer encoding is undone.
+// Bytes the part's content has once its transfer encoding is undone. Base64 and identity
+// encodings are counted without materialising the decoded content.
 size_t DecodedContentBytes(GMimePart* part);
+
 // Bytes an object (a message/rfc822 attachment) takes when written out.
 size_t SerializedBytes(GMimeObject* object);
 
@@ -52,6 +64,7 @@ size_t SerializedBytes(GMimeObject* object);
 std::string MakeValidUtf8(std::string_view text);
 // Cuts `text` to at most `bytes_max` bytes without splitting a UTF-8 sequence.
 std::string TruncateUtf8(std::string_view text, size_t bytes_max);
+void TruncateUtf8InPlace(std::string& text, size_t bytes_max);
 
 // "" for null: GMime returns null for absent values.
 inline std::string StringOrEmpty(const char* value) {

@@ -12,8 +12,16 @@ using internal::GObjectPtr;
 using internal::StringOrEmpty;
 using internal::TruncateUtf8;
 
+// Decoded HTML read before the first attempt to strip more of it; each later attempt waits for
+// twice as much, so markup left open at the end of what was read (a long <style>) is scanned again
+// a bounded number of times: at most about twice one full pass in all.
+constexpr size_t kHtmlFirstStripBytes = 1024;
+
 std::string CleanToken(const char* value, size_t bytes_max) {
-  return TruncateUtf8(internal::MakeValidUtf8(StringOrEmpty(value)), bytes_max);
+  if (value == nullptr) return "";
+  std::string clean = internal::MakeValidUtf8(value);
+  internal::TruncateUtf8InPlace(clean, bytes_max);
+  return clean;
 }
 
 void AddProblemOnce(MessageMetadata& metadata, const std::string& problem) {
@@ -154,13 +162,44 @@ void VisitEntity(Walk& walk, GMimeObject* entity, int depth) {
   }
 }
 
+// The preview is a bounded prefix of the text: decoding stops once it is full.
+std::string PlainPreview(GMimePart* part) {
+  PreviewBuilder builder;
+  internal::ReadTextPart(part, kPreviewSourceBytesMax,
+                         [&builder](std::string_view piece) { return builder.Append(piece); });
+  return builder.Take();
+}
+
+// HTML is stripped before the preview is cut, and markup may run on (a <style> block): what is
+// read is stripped as far as no later byte can change it, and decoding stops once the preview of
+// that is full.
+std::string HtmlPreview(GMimePart* part) {
+  std::string html;
+  size_t stripped_bytes = 0;
+  size_t next_strip_bytes = kHtmlFirstStripBytes;
+  PreviewBuilder builder;
+  internal::ReadTextPart(part, kPreviewSourceBytesMax, [&](std::string_view piece) {
+    html.append(piece);
+    if (html.size() < next_strip_bytes) return true;
+    next_strip_bytes = html.size() * 2;
+    size_t consumed_bytes = 0;
+    std::string text =
+        StripHtmlSettledPrefix(std::string_view(html).substr(stripped_bytes), consumed_bytes);
+    stripped_bytes += consumed_bytes;
+    return builder.Append(internal::MakeValidUtf8(text));
+  });
+  if (!builder.full()) {
+    std::string_view rest = std::string_view(html).substr(stripped_bytes);
+    builder.Append(internal::MakeValidUtf8(StripHtmlForPreview(rest)));
+  }
+  return builder.Take();
+}
+
 void FillPreview(Walk& walk) {
   if (walk.first_plain != nullptr) {
-    walk.metadata.set_preview(
-        MakePreview(internal::DecodeTextPart(walk.first_plain, kPreviewSourceBytesMax)));
+    walk.metadata.set_preview(PlainPreview(walk.first_plain));
   } else if (walk.first_html != nullptr) {
-    std::string html = internal::DecodeTextPart(walk.first_html, kPreviewSourceBytesMax);
-    walk.metadata.set_preview(MakePreview(internal::MakeValidUtf8(StripHtmlForPreview(html))));
+    walk.metadata.set_preview(HtmlPreview(walk.first_html));
   }
 }
 

@@ -1,5 +1,8 @@
 #include "modules/mailbox/mime_bytes.h"
 
+#include <array>
+#include <cstdint>
+
 namespace lifeboat::mailbox {
 namespace {
 
@@ -37,6 +40,24 @@ size_t BeforeLineBreak(std::string_view text, size_t line_start) {
   if (line_start >= 2 && text.compare(line_start - 2, 2, "\r\n") == 0) return line_start - 2;
   if (line_start >= 1 && text[line_start - 1] == '\n') return line_start - 1;
   return line_start;
+}
+
+// 1 for the bytes of the base64 alphabet (RFC 4648 table 1), else 0. An attachment's whole
+// encoded body is counted through it: a lookup has no unpredictable branch per byte.
+constexpr std::array<uint8_t, 256> kBase64Symbol = [] {
+  std::array<uint8_t, 256> table{};
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = 1;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = 1;
+  for (int c = '0'; c <= '9'; ++c) table[c] = 1;
+  table['+'] = 1;
+  table['/'] = 1;
+  return table;
+}();
+
+size_t CountBase64Symbols(std::string_view text) {
+  size_t symbols = 0;
+  for (char c : text) symbols += kBase64Symbol[static_cast<unsigned char>(c)];
+  return symbols;
 }
 
 }  // namespace
@@ -99,6 +120,15 @@ std::vector<std::string_view> MultipartBodyParts(std::string_view body, std::str
   }
   if (part_start && *part_start <= body.size()) parts.push_back(body.substr(*part_start));
   return parts;
+}
+
+size_t Base64DecodedBytes(std::string_view encoded) {
+  size_t pad = encoded.find('=');
+  size_t symbols = CountBase64Symbols(encoded.substr(0, pad));
+  size_t bytes = symbols / 4 * 3;
+  size_t held = symbols % 4;
+  if (pad != std::string_view::npos && held >= 2) bytes += held - 1;
+  return bytes;
 }
 
 }  // namespace lifeboat::mailbox

@@ -27,4 +27,11 @@ std::optional<std::string> HeaderFieldValue(std::string_view header_block, std::
 std::vector<std::string_view> MultipartBodyParts(std::string_view body, std::string_view boundary,
                                                  size_t parts_max);
 
+// The bytes GMime 3.2's base64 decoder (g_mime_encoding_base64_decode_step) writes for `encoded`,
+// counted without decoding: an attachment's size without materialising it. The decoder skips
+// what is not in the alphabet (RFC 2045 6.8) and stops at the first '=' (RFC 4648 3.3), where a
+// quartet holding 2 or 3 symbols still gives 1 or 2 bytes; a quartet left unfinished without '='
+// gives nothing.
+size_t Base64DecodedBytes(std::string_view encoded);
+
 }  // namespace lifeboat::mailbox

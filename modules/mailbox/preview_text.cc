@@ -76,36 +76,50 @@ std::optional<uint32_t> NumericReference(std::string_view digits) {
 }
 
 // Decodes the character reference at html[at] == '&'. Returns the bytes consumed, 0 if none.
-size_t DecodeReference(std::string_view html, size_t at, std::string& out) {
-  size_t end = html.find(';', at);
-  if (end == std::string_view::npos || end - at > kCharacterReferenceBytesMax) return 0;
-  std::string_view body = html.substr(at + 1, end - at - 1);
+// `settled` is false when the answer depends on bytes past the end of `html`.
+size_t DecodeReference(std::string_view html, size_t at, std::string& out, bool& settled) {
+  // A reference longer than kCharacterReferenceBytesMax is not one: look no further for its ';'.
+  std::string_view window = html.substr(at, kCharacterReferenceBytesMax + 1);
+  size_t semicolon = window.find(';');
+  if (semicolon == std::string_view::npos) {
+    settled = window.size() == kCharacterReferenceBytesMax + 1;
+    return 0;
+  }
+  std::string_view body = window.substr(1, semicolon - 1);
   std::optional<uint32_t> code_point =
       (!body.empty() && body[0] == '#') ? NumericReference(body.substr(1)) : NamedReference(body);
   if (!code_point) return 0;
   AppendUtf8(*code_point, out);
-  return end - at + 1;
+  return semicolon + 1;
 }
 
-// Skips from html[at] == '<' past the element, returning the index after it.
-size_t SkipMarkup(std::string_view html, size_t at) {
-  if (html.compare(at, 4, "<!--") == 0) {
-    size_t end = html.find("-->", at + 4);
+// Skips from html[at] == '<' past the element, returning the index after it. `settled` is false
+// when the answer depends on bytes past the end of `html`.
+size_t SkipMarkup(std::string_view html, size_t at, bool& settled) {
+  constexpr std::string_view kCommentOpen = "<!--";
+  if (html.size() - at < kCommentOpen.size()) settled = false;
+  if (html.compare(at, kCommentOpen.size(), kCommentOpen) == 0) {
+    size_t end = html.find("-->", at + kCommentOpen.size());
+    if (end == std::string_view::npos) settled = false;
     return end == std::string_view::npos ? html.size() : end + 3;
   }
   for (std::string_view element : {std::string_view("script"), std::string_view("style")}) {
+    if (html.size() - (at + 1) < element.size()) settled = false;
     if (StartsWithIgnoreCase(html, at + 1, element)) {
       std::string closing = "</" + std::string(element);
       for (size_t search = at + 1; search < html.size(); ++search) {
         if (html[search] == '<' && StartsWithIgnoreCase(html, search, closing)) {
           size_t end = html.find('>', search);
+          if (end == std::string_view::npos) settled = false;
           return end == std::string_view::npos ? html.size() : end + 1;
         }
       }
+      settled = false;
       return html.size();
     }
   }
   size_t end = html.find('>', at);
+  if (end == std::string_view::npos) settled = false;
   return end == std::string_view::npos ? html.size() : end + 1;
 }
 
@@ -113,19 +127,27 @@ bool IsAsciiSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-}  // namespace
-
-std::string StripHtmlForPreview(std::string_view html) {
+// StripHtmlForPreview; when `stop_unsettled`, stops before the first step whose result depends
+// on bytes past the end of `html`. Sets `consumed_bytes` to where it stopped.
+std::string StripHtml(std::string_view html, bool stop_unsettled, size_t& consumed_bytes) {
   std::string out;
   out.reserve(html.size() / 2);
   size_t at = 0;
   while (at < html.size()) {
     char c = html[at];
+    bool settled = true;
     if (c == '<') {
-      at = SkipMarkup(html, at);
+      size_t next = SkipMarkup(html, at, settled);
+      if (stop_unsettled && !settled) break;
+      at = next;
       out.push_back(' ');
     } else if (c == '&') {
-      size_t consumed = DecodeReference(html, at, out);
+      size_t old_size = out.size();
+      size_t consumed = DecodeReference(html, at, out, settled);
+      if (stop_unsettled && !settled) {
+        out.resize(old_size);
+        break;
+      }
       if (consumed == 0) {
         out.push_back('&');
         consumed = 1;
@@ -136,37 +158,52 @@ std::string StripHtmlForPreview(std::string_view html) {
       ++at;
     }
   }
+  consumed_bytes = at;
   return out;
 }
 
-std::string MakePreview(std::string_view text) {
-  std::string out;
-  size_t chars = 0;
-  bool pending_space = false;
+}  // namespace
+
+std::string StripHtmlForPreview(std::string_view html) {
+  size_t consumed_bytes = 0;
+  return StripHtml(html, /*stop_unsettled=*/false, consumed_bytes);
+}
+
+std::string StripHtmlSettledPrefix(std::string_view html, size_t& consumed_bytes) {
+  return StripHtml(html, /*stop_unsettled=*/true, consumed_bytes);
+}
+
+bool PreviewBuilder::Append(std::string_view text) {
   size_t at = 0;
-  while (at < text.size() && chars < kPreviewCharsMax) {
+  while (at < text.size() && chars_ < kPreviewCharsMax) {
     unsigned char c = static_cast<unsigned char>(text[at]);
     bool is_nbsp =
         c == 0xC2 && at + 1 < text.size() && static_cast<unsigned char>(text[at + 1]) == 0xA0;
     if (IsAsciiSpace(static_cast<char>(c)) || is_nbsp) {
-      pending_space = !out.empty();
+      pending_space_ = !out_.empty();
       at += is_nbsp ? 2 : 1;
       continue;
     }
-    if (pending_space) {
-      out.push_back(' ');
-      ++chars;
-      pending_space = false;
-      if (chars == kPreviewCharsMax) break;
+    if (pending_space_) {
+      out_.push_back(' ');
+      ++chars_;
+      pending_space_ = false;
+      if (chars_ == kPreviewCharsMax) break;
     }
     // Copy one whole UTF-8 sequence: the lead byte and its continuation bytes.
     size_t end = at + 1;
     while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;
-    out.append(text.substr(at, end - at));
-    ++chars;
+    out_.append(text.substr(at, end - at));
+    ++chars_;
     at = end;
   }
-  return out;
+  return !full();
+}
+
+std::string MakePreview(std::string_view text) {
+  PreviewBuilder builder;
+  builder.Append(text);
+  return builder.Take();
 }
 
 }  // namespace lifeboat::mailbox

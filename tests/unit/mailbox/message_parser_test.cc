@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
+
+#include "modules/mailbox/preview_text.h"
 
 namespace lifeboat::mailbox {
 namespace {
@@ -286,6 +289,69 @@ TEST(MessageParserTest, DeepNestingAndManyPartsStayBounded) {
   EXPECT_EQ(static_cast<size_t>(many.attachments_size()), kAttachmentsMax);
   EXPECT_TRUE(HasProblemContaining(many, "attachment limit"));
   EXPECT_TRUE(HasProblemContaining(many, "MIME depth or part limit"));
+}
+
+// The preview decodes only as much of the text as it needs, piece by piece: what it shows must not
+// depend on where the pieces end (multi-byte characters and bad bytes across piece boundaries).
+TEST(MessageParserTest, PreviewIsTheSameWhereverDecodingPiecesEnd) {
+  for (size_t spaces : {1021u, 1022u, 1023u, 4093u, 4094u, 5118u, 60000u}) {
+    std::string body = std::string(spaces, ' ') + "\xe2\x82\xac\xff\xe2\x82 b \xf0\x9f\x98\x80" +
+                       std::string(300, 'z');
+    std::string raw = "From: a@b.c\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body;
+    // U+FFFD for the stray byte and for each byte of the cut sequence (glib g_utf8_make_valid).
+    std::string expected = "\xe2\x82\xac\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd b \xf0\x9f\x98\x80" +
+                           std::string(kPreviewCharsMax - 8, 'z');
+    EXPECT_EQ(ParseMessageMetadata(raw, kFallback).preview(), expected) << spaces;
+  }
+}
+
+TEST(MessageParserTest, PreviewReadsPastALongStyleBlockAndBoundsTheRest) {
+  std::string style = "<style>";
+  while (style.size() < 20'000) style += ".c{color:red} ";
+  std::string raw = "From: a@b.c\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><head>" +
+                    style + "</style></head><body><p>Hello&nbsp;&amp; welcome</p>" +
+                    std::string(30'000, 'x') + "</body></html>";
+  std::string preview = ParseMessageMetadata(raw, kFallback).preview();
+  EXPECT_EQ(preview, "Hello & welcome " + std::string(kPreviewCharsMax - 16, 'x'));
+  // Text that starts only after kPreviewSourceBytesMax decoded bytes is never reached.
+  std::string late = "From: a@b.c\r\nContent-Type: text/html\r\n\r\n" +
+                     std::string(kPreviewSourceBytesMax, ' ') + "<p>too late</p>";
+  EXPECT_EQ(ParseMessageMetadata(late, kFallback).preview(), "");
+}
+
+std::string Base64Lines(const std::string& bytes) {
+  constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    uint32_t group = static_cast<uint8_t>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) group |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    if (i + 2 < bytes.size()) group |= static_cast<uint8_t>(bytes[i + 2]);
+    out.push_back(kAlphabet[(group >> 18) & 63]);
+    out.push_back(kAlphabet[(group >> 12) & 63]);
+    out.push_back(i + 1 < bytes.size() ? kAlphabet[(group >> 6) & 63] : '=');
+    out.push_back(i + 2 < bytes.size() ? kAlphabet[group & 63] : '=');
+    if (i % 57 == 54) out += "\r\n";  // 76-character lines (RFC 2045 6.8)
+  }
+  return out + "\r\n";
+}
+
+TEST(MessageParserTest, AttachmentSizesAreTheDecodedSizes) {
+  for (size_t size : {0u, 1u, 2u, 3u, 4095u, 70'000u}) {
+    std::string payload(size, '\0');
+    for (size_t i = 0; i < size; ++i) payload[i] = static_cast<char>((i * 131) & 0xff);
+    std::string raw =
+        "From: a@b.c\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n"
+        "--m\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+        "--m\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n"
+        "\r\n" +
+        Base64Lines(payload) + "--m\r\nContent-Type: application/zip; name=b.zip\r\n\r\n" +
+        std::string(size, 'q') + "\r\n--m--\r\n";
+    MessageMetadata metadata = ParseMessageMetadata(raw, kFallback);
+    ASSERT_EQ(metadata.attachments_size(), 2) << size;
+    EXPECT_EQ(metadata.attachments(0).decoded_bytes(), size);
+    EXPECT_EQ(metadata.attachments(1).decoded_bytes(), size);  // identity: the bytes as they are
+    EXPECT_EQ(metadata.preview(), "see attached");
+  }
 }
 
 TEST(MessageParserTest, MutatedMessagesNeverCrashAndKeepTheFallbackContract) {
