@@ -1,3 +1,5 @@
+// StreamConnection: the public operations, and the bufferevent path (TLS, and plaintext on loops
+// without edge-triggered readiness). The plain socket path is in stream_connection_plain.cc.
 #include "appliance/net/stream_connection.h"
 
 #include <event2/buffer.h>
@@ -6,11 +8,21 @@
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#include <vector>
-
 namespace lifeboat::net {
+namespace {
+
+// How often a closing TLS connection checks whether the socket under the filter has drained
+// (the filter reports its own buffer empty as soon as it has encrypted everything).
+constexpr timeval kFlushCheckInterval = {0, 5000};
+// A peer that stops reading cannot hold a closing connection open for ever.
+constexpr int kCloseFlushWaitSecondsMax = 10;
+constexpr int kFlushChecksMax = kCloseFlushWaitSecondsMax * 1'000'000 / 5000;
+constexpr timeval kCloseFlushWaitMax = {kCloseFlushWaitSecondsMax, 0};
+
+}  // namespace
 
 Result<std::unique_ptr<StreamConnection>> StreamConnection::Adopt(event_base* base, int fd,
                                                                   std::string peer,
@@ -19,6 +31,13 @@ Result<std::unique_ptr<StreamConnection>> StreamConnection::Adopt(event_base* ba
   std::unique_ptr<StreamConnection> connection(new StreamConnection(std::move(peer), handler));
   connection->base_ = base;
   evutil_make_socket_nonblocking(fd);
+  // The plain path needs edges (a paused connection must not wake the loop) and EV_CLOSED (a
+  // short read ends the edge, so the end of stream must be flagged apart).
+  constexpr int kPlainFeatures = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
+  if ((event_base_get_features(base) & kPlainFeatures) == kPlainFeatures) {
+    LB_RETURN_IF_ERROR(connection->AdoptPlain(fd));
+    return connection;
+  }
   connection->bev_ = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
   if (connection->bev_ == nullptr) {
     ::close(fd);
@@ -30,14 +49,11 @@ Result<std::unique_ptr<StreamConnection>> StreamConnection::Adopt(event_base* ba
 
 StreamConnection::~StreamConnection() {
   if (flush_check_ != nullptr) event_free(flush_check_);
+  if (io_event_ != nullptr) event_free(io_event_);
+  if (deferred_event_ != nullptr) event_free(deferred_event_);
+  if (fd_ >= 0) ::close(fd_);
   if (bev_ != nullptr) bufferevent_free(bev_);
 }
-
-// How often a closing TLS connection checks whether the socket under the filter has drained
-// (the filter reports its own buffer empty as soon as it has encrypted everything).
-constexpr timeval kFlushCheckInterval = {0, 5000};
-// A peer that stops reading cannot hold a closing connection open for ever.
-constexpr int kFlushChecksMax = 2000;  // 10 s
 
 size_t StreamConnection::UnsentBytes() const {
   if (bev_ == nullptr) return 0;
@@ -54,16 +70,29 @@ void StreamConnection::FinishWhenFlushed() {
     Finish("closed by server");
     return;
   }
-  if (bufferevent_get_underlying(bev_) == nullptr) return;  // OnWrite fires when it drains
+  if (bufferevent_get_underlying(bev_) == nullptr) {
+    ArmCloseDeadline();  // OnWrite fires when it drains; the timer only bounds the wait
+    return;
+  }
   if (flush_check_ == nullptr) {
     flush_check_ = evtimer_new(base_, &StreamConnection::OnFlushCheck, this);
   }
   evtimer_add(flush_check_, &kFlushCheckInterval);
 }
 
+void StreamConnection::ArmCloseDeadline() {
+  if (flush_check_ != nullptr) return;  // armed once, for the whole wait
+  flush_check_ = evtimer_new(base_, &StreamConnection::OnFlushCheck, this);
+  LB_CHECK(flush_check_ != nullptr);
+  evtimer_add(flush_check_, &kCloseFlushWaitMax);
+}
+
 void StreamConnection::OnFlushCheck(int, short, void* arg) {
   auto* self = static_cast<StreamConnection*>(arg);
-  if (++self->flush_checks_ > kFlushChecksMax) {
+  if (self->finished_) return;
+  // Without a TLS filter the timer is armed once, for the whole wait.
+  const bool polling = self->bev_ != nullptr && bufferevent_get_underlying(self->bev_) != nullptr;
+  if (!polling || ++self->flush_checks_ > kFlushChecksMax) {
     self->Finish("closed by server (peer did not read the last reply)");
     return;
   }
@@ -77,19 +106,32 @@ void StreamConnection::InstallCallbacks() {
 }
 
 void StreamConnection::Write(std::string_view bytes) {
-  if (finished_ || bev_ == nullptr) return;
+  if (finished_) return;
+  if (plain()) {
+    WritePlain(bytes);
+    return;
+  }
   bufferevent_write(bev_, bytes.data(), bytes.size());
 }
 
 Status StreamConnection::StartTls(SSL_CTX* ctx) {
   LB_CHECK(!tls_ && !handshaking_);
   if (finished_) return Status::Unavailable("connection already closed");
-  // Whatever the peer sent after STARTTLS in plaintext is dropped unread (RFC 3207 section 4:
-  // the server MUST discard knowledge obtained before TLS; CVE-2011-0411).
-  evbuffer* input = bufferevent_get_input(bev_);
-  evbuffer_drain(input, evbuffer_get_length(input));
   SSL* ssl = SSL_new(ctx);
   if (ssl == nullptr) return Status::ResourceExhausted("SSL_new failed");
+  if (plain()) {
+    // Drops what the socket holds and queues our unsent plaintext (the 220) in a bufferevent.
+    Status moved = MovePlainToBufferevent();
+    if (!moved.ok()) {
+      SSL_free(ssl);
+      return moved;
+    }
+  } else {
+    // Whatever the peer sent after STARTTLS in plaintext is dropped unread (RFC 3207 section 4:
+    // the server MUST discard knowledge obtained before TLS; CVE-2011-0411).
+    evbuffer* input = bufferevent_get_input(bev_);
+    evbuffer_drain(input, evbuffer_get_length(input));
+  }
   // The filter reads raw bytes from the socket bufferevent underneath; the reply to STARTTLS
   // already queued there is flushed first, in plaintext, as RFC 3207 requires.
   bufferevent* filtered = bufferevent_openssl_filter_new(
@@ -105,26 +147,39 @@ Status StreamConnection::StartTls(SSL_CTX* ctx) {
 }
 
 void StreamConnection::PauseReading() {
-  if (bev_ != nullptr && !finished_) bufferevent_disable(bev_, EV_READ);
+  if (finished_) return;
+  if (plain()) {
+    paused_ = true;  // no system call: the next edge is simply not acted on
+    return;
+  }
+  bufferevent_disable(bev_, EV_READ);
 }
 
 void StreamConnection::ResumeReading() {
-  if (bev_ != nullptr && !finished_ && !closing_) {
-    bufferevent_enable(bev_, EV_READ);
-    // Bytes that arrived while paused are already in the input buffer: deliver them now.
-    if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) OnRead(bev_, this);
+  if (finished_ || closing_) return;
+  if (plain()) {
+    ResumePlain();
+    return;
   }
+  bufferevent_enable(bev_, EV_READ);
+  // Bytes that arrived while paused are already in the input buffer: deliver them now.
+  if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) OnRead(bev_, this);
 }
 
 void StreamConnection::CloseAfterFlush() {
   if (finished_) return;
   closing_ = true;
+  if (plain()) {
+    CloseAfterFlushPlain();
+    return;
+  }
   bufferevent_disable(bev_, EV_READ);
   FinishWhenFlushed();
 }
 
 size_t StreamConnection::pending_output_bytes() const {
-  return bev_ == nullptr ? 0 : evbuffer_get_length(bufferevent_get_output(bev_));
+  if (plain()) return UnsentPlainBytes();
+  return evbuffer_get_length(bufferevent_get_output(bev_));
 }
 
 void StreamConnection::OnRead(bufferevent* bev, void* arg) {
@@ -137,6 +192,8 @@ void StreamConnection::OnRead(bufferevent* bev, void* arg) {
          evbuffer_get_length(input) > 0 && (bufferevent_get_enabled(bev) & EV_READ)) {
     evbuffer_iovec chunk;
     if (evbuffer_peek(input, -1, nullptr, &chunk, 1) < 1) break;
+    // A copy: the handler may start TLS (draining the buffer) or resume reading (re-entering
+    // here) from inside the call, so the piece leaves the buffer before the call.
     std::string bytes(static_cast<const char*>(chunk.iov_base), chunk.iov_len);
     evbuffer_drain(input, chunk.iov_len);
     self->handler_->OnBytes(bytes);
@@ -183,7 +240,25 @@ void StreamConnection::Finish(std::string_view reason) {
   if (finished_) return;
   finished_ = true;
   if (flush_check_ != nullptr) evtimer_del(flush_check_);
-  bufferevent_disable(bev_, EV_READ | EV_WRITE);
+  if (plain()) {
+    // Closing now tells the peer at once; the owner destroys this object later.
+    StopPlain();
+    ::close(fd_);
+    fd_ = -1;
+  } else {
+    // A failed handshake leaves its alert (RFC 8446 6.2, RFC 5246 7.2.2: protocol_version,
+    // handshake_failure) in the socket bufferevent under the TLS filter, unsent: send it now,
+    // best effort, or the peer sees only a closed connection.
+    // (The socket bufferevent froze its output's start, so evbuffer_write would refuse.)
+    if (bufferevent* under = bufferevent_get_underlying(bev_)) {
+      evbuffer* unsent = bufferevent_get_output(under);
+      if (size_t bytes = evbuffer_get_length(unsent); bytes > 0) {
+        (void)::send(bufferevent_getfd(under), evbuffer_pullup(unsent, static_cast<ssize_t>(bytes)),
+                     bytes, MSG_NOSIGNAL | MSG_DONTWAIT);
+      }
+    }
+    bufferevent_disable(bev_, EV_READ | EV_WRITE);
+  }
   handler_->OnClosed(reason);
 }
 

@@ -3,9 +3,19 @@
 // TLS in place (STARTTLS, RFC 3207). The protocol logic lives in a sans-I/O core; this class only
 // moves bytes between the socket and a Handler and reports what happened.
 //
-// Ownership: a StreamConnection owns its bufferevent (and so the socket). The Handler must outlive
-// it. Callbacks run on the loop thread. After OnClosed the connection does nothing more and may
-// be destroyed by its owner (never from inside a Handler callback: post the deletion).
+// Two ways to move bytes, chosen per connection and switched once:
+// - Plaintext, on a loop whose backend has edge-triggered readiness (epoll): the socket itself,
+//   one `event` registered once for the connection's life. recv() into a reusable buffer whose
+//   views go straight to the Handler; replies queued while handling input go out in one send()
+//   when the handling is done. Pausing costs no system call (an edge-triggered event needs no
+//   re-arming); the kernel's receive buffer is the backpressure. See stream_connection_plain.cc.
+// - TLS (after StartTls), or plaintext on a backend without edge triggering: a bufferevent, with
+//   the OpenSSL filter once TLS starts. See stream_connection.cc.
+//
+// Ownership: a StreamConnection owns the socket (directly, or through its bufferevent). The
+// Handler must outlive it. Everything, Write included, runs on the loop thread. After OnClosed the
+// connection does nothing more and may be destroyed by its owner (never from inside a Handler
+// callback: post the deletion).
 
 #include <cstddef>
 #include <memory>
@@ -31,7 +41,8 @@ class StreamConnection {
   class Handler {
    public:
     virtual ~Handler() = default;
-    // Bytes received, in order. The view is valid only during the call.
+    // Bytes received, in order. The view is valid only during the call. Never called after
+    // OnClosed.
     virtual void OnBytes(std::string_view bytes) = 0;
     virtual void OnTlsEstablished(const TlsSessionFacts& facts) = 0;
     // The peer closed, the TLS handshake failed, a socket error, or Close() completed.
@@ -45,16 +56,21 @@ class StreamConnection {
   StreamConnection(const StreamConnection&) = delete;
   StreamConnection& operator=(const StreamConnection&) = delete;
 
-  // Queues bytes for sending (through TLS once established).
+  // Queues bytes for sending (through TLS once established). On the plain socket path, bytes
+  // queued while OnBytes runs leave together (one send) when it returns; bytes queued at any
+  // other time leave before the loop polls again.
   void Write(std::string_view bytes);
   // Starts the server side of a TLS handshake over this socket. Plaintext the peer already sent
   // behind the STARTTLS command is discarded here, never read (CVE-2011-0411 class). `ctx` gets
   // its own reference; the caller keeps its own.
   Status StartTls(SSL_CTX* ctx);
-  // Stops reading (backpressure while a mail is being made durable) and resumes.
+  // Stops reading (backpressure while a mail is being made durable) and resumes. Bytes that
+  // arrived in the meantime are delivered from or right after ResumeReading, without waiting for
+  // the peer to send more.
   void PauseReading();
   void ResumeReading();
-  // Flushes what is queued, then closes. OnClosed follows.
+  // Flushes what is queued, then closes. OnClosed follows (at most 10 s later if the peer does
+  // not read).
   void CloseAfterFlush();
   // Bytes queued but not yet written to the socket.
   size_t pending_output_bytes() const;
@@ -65,6 +81,8 @@ class StreamConnection {
  private:
   StreamConnection(std::string peer, Handler* handler)
       : peer_(std::move(peer)), handler_(handler) {}
+
+  // The bufferevent path (stream_connection.cc).
   static void OnRead(bufferevent* bev, void* arg);
   static void OnWrite(bufferevent* bev, void* arg);
   static void OnEvent(bufferevent* bev, short what, void* arg);
@@ -72,12 +90,34 @@ class StreamConnection {
   // Bytes not yet handed to the kernel, through the TLS filter and the socket underneath.
   size_t UnsentBytes() const;
   void FinishWhenFlushed();
+  // Bounds how long a closing connection waits for the peer to read (plain socket, plaintext
+  // bufferevent). The TLS filter polls with the same timer instead.
+  void ArmCloseDeadline();
   void Finish(std::string_view reason);
   void InstallCallbacks();
 
+  // The plain socket path (stream_connection_plain.cc). Active while bev_ is null.
+  bool plain() const { return bev_ == nullptr; }
+  Status AdoptPlain(int fd);
+  static void OnPlainIo(int fd, short what, void* arg);
+  static void OnPlainDeferred(int fd, short what, void* arg);
+  // Reads what the socket holds (unless paused or closing), then sends what is queued.
+  void ServicePlain();
+  void ReadPlain();
+  void FlushPlain();
+  void ScheduleServicePlain();
+  void WritePlain(std::string_view bytes);
+  void ResumePlain();
+  void CloseAfterFlushPlain();
+  size_t UnsentPlainBytes() const { return output_.size() - output_sent_; }
+  // Drops unread plaintext, hands the socket and the unsent bytes to a new bufferevent (bev_).
+  Status MovePlainToBufferevent();
+  // Unregisters the plain path's events; the socket stays open.
+  void StopPlain();
+
   event_base* base_ = nullptr;
   bufferevent* bev_ = nullptr;
-  event* flush_check_ = nullptr;  // polls the socket under a TLS filter while closing
+  event* flush_check_ = nullptr;  // bounds (and, under TLS, polls) the flush before a close
   std::string peer_;
   Handler* handler_;
   bool tls_ = false;
@@ -85,6 +125,19 @@ class StreamConnection {
   bool closing_ = false;
   bool finished_ = false;
   int flush_checks_ = 0;
+
+  // Plain socket state. The readiness flags follow the edges (EV_ET): readable_ stays set until a
+  // read comes back short or would block, writable_ until a send would block.
+  int fd_ = -1;
+  event* io_event_ = nullptr;        // EV_READ | EV_WRITE | EV_CLOSED, edge-triggered, persistent
+  event* deferred_event_ = nullptr;  // runs ServicePlain() after the current callback
+  std::string output_;
+  size_t output_sent_ = 0;  // prefix of output_ already sent
+  bool readable_ = false;
+  bool writable_ = true;
+  bool peer_shut_down_ = false;  // EV_CLOSED seen: read on to the end of stream
+  bool paused_ = false;
+  bool servicing_ = false;  // inside ServicePlain(): writes wait for its end
 };
 
 }  // namespace lifeboat::net
