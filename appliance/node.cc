@@ -108,7 +108,8 @@ Status Node::Open() {
   proposer_ = std::make_unique<eventlog::SingleNodeProposer>(env_, *writer_, config_.node.id);
 
   worker_ = std::make_unique<eventlog::ProjectionWorker>(
-      env_, *runner_, *log_, [this](Result<uint64_t> applied) { OnApplied(std::move(applied)); });
+      env_, *runner_, *log_, [this](Result<uint64_t> applied) { OnApplied(std::move(applied)); },
+      kProjectionLinger);
   worker_->Start();
   // After a restart the state may trail the log (state writes are not synced): catch up.
   worker_->NotifyCommitted(log_->last_index());

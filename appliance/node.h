@@ -44,6 +44,10 @@ inline constexpr std::string_view kLogDirName = "log";
 inline constexpr std::string_view kStateDirName = "state";
 inline constexpr size_t kAdminLogReadBytesMax = 16u << 20;
 // SIGTERM waits at most this long for messages in flight to be answered.
+// How long the projection worker waits, once woken by a commit, for more to fold in the same
+// batch (projection_worker.h): the mailbox and directory views lag ingest by up to this much,
+// far below what a person at the webmail notices.
+inline constexpr std::chrono::microseconds kProjectionLinger = std::chrono::milliseconds(2);
 inline constexpr Duration kDrainTimeout = std::chrono::seconds(10);
 inline constexpr Duration kDrainPollInterval = std::chrono::milliseconds(20);
 

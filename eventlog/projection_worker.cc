@@ -9,9 +9,10 @@
 namespace lifeboat::eventlog {
 
 ProjectionWorker::ProjectionWorker(Env& env, ProjectionRunner& runner, const LogStore& log,
-                                   AppliedCallback on_applied)
-    : env_(env), runner_(runner), log_(log), on_applied_(std::move(on_applied)) {
+                                   AppliedCallback on_applied, std::chrono::microseconds linger)
+    : env_(env), runner_(runner), log_(log), on_applied_(std::move(on_applied)), linger_(linger) {
   LB_CHECK(on_applied_ != nullptr);
+  LB_CHECK(linger_ >= std::chrono::microseconds::zero());
 }
 
 ProjectionWorker::~ProjectionWorker() {
@@ -27,11 +28,15 @@ void ProjectionWorker::Start() {
 }
 
 void ProjectionWorker::NotifyCommitted(uint64_t commit_index) {
+  bool idle;
   {
     std::lock_guard lock(mutex_);
     commit_index_ = std::max(commit_index_, commit_index);
+    idle = idle_;
   }
-  wake_.notify_one();
+  // A working or lingering worker reads commit_index_ when it is done: waking it costs a
+  // context switch for nothing.
+  if (idle) wake_.notify_one();
 }
 
 void ProjectionWorker::Stop() {
@@ -48,10 +53,19 @@ void ProjectionWorker::Run() {
     uint64_t commit_index = 0;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] {
-        return stopping_ || (!failed_ && commit_index_ > runner_.applied_index() &&
-                             commit_index_ > stalled_commit_index_);
-      });
+      auto has_work = [this] {
+        return !failed_ && commit_index_ > runner_.applied_index() &&
+               commit_index_ > stalled_commit_index_;
+      };
+      if (!has_work()) {
+        idle_ = true;
+        wake_.wait(lock, [&] { return stopping_ || has_work(); });
+        idle_ = false;
+        if (!stopping_ && linger_ > std::chrono::microseconds::zero()) {
+          // Stop() still wakes it: it notifies whatever the worker is doing.
+          wake_.wait_for(lock, linger_, [this] { return stopping_; });
+        }
+      }
       if (stopping_) return;
       commit_index = commit_index_;
     }

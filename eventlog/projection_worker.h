@@ -7,6 +7,12 @@
 // posts the new applied index to the loop thread through Env::Post. Modules that wait for their
 // own event to be folded (webmail showing a sent mail) compare that index with theirs.
 //
+// Linger: woken by a commit, the worker may first wait `linger` for more to arrive, then fold
+// them all in one batch. Under load that turns one wake-up, one state write and one progress post
+// per commit round into one per linger period, at the price of that much projection lag (the
+// webmail sees new mail up to `linger` later). Commits that arrive while it lingers do not wake
+// it. Zero: no linger.
+//
 // After an apply error the worker stops applying (projection.h: an error means the log holds
 // something this version cannot fold; retrying would fail the same way), posts the error once,
 // and stays idle until Stop(). The node decides what to do (alarm, rebuild with a newer version).
@@ -15,6 +21,7 @@
 // own thread while the log's owner appends to it, which LogStore allows (log_store.h
 // "Threading": Read and the index accessors are safe alongside the single writer).
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -35,7 +42,8 @@ class ProjectionWorker {
   using AppliedCallback = std::function<void(Result<uint64_t> applied_index)>;
 
   ProjectionWorker(Env& env, ProjectionRunner& runner, const LogStore& log,
-                   AppliedCallback on_applied);
+                   AppliedCallback on_applied,
+                   std::chrono::microseconds linger = std::chrono::microseconds::zero());
   // Stops and joins the thread if Stop() was not called.
   ~ProjectionWorker();
   ProjectionWorker(const ProjectionWorker&) = delete;
@@ -57,11 +65,13 @@ class ProjectionWorker {
   ProjectionRunner& runner_;
   const LogStore& log_;
   AppliedCallback on_applied_;
+  const std::chrono::microseconds linger_;
 
   std::mutex mutex_;
   std::condition_variable wake_;
   uint64_t commit_index_ = 0;  // guarded by mutex_
   bool stopping_ = false;      // guarded by mutex_
+  bool idle_ = false;          // guarded by mutex_: waiting for a commit (not lingering, working)
   bool failed_ = false;        // worker thread only
   // A commit index at which ApplyThrough made no progress (the log did not hold it yet); the
   // worker waits for a higher one. Worker thread only.

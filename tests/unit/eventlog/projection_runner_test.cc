@@ -632,6 +632,44 @@ TEST_F(ProjectionRunnerTest, WorkerAppliesOnNotifyAndPostsTheAppliedIndexToTheLo
   worker.Stop();
 }
 
+TEST_F(ProjectionRunnerTest, WorkerLingersToFoldCommitsInOneBatch) {
+  std::vector<events::Event> events;
+  for (int i = 0; i < 5; ++i) events.push_back(Mail("m" + std::to_string(i), {"alice@x"}));
+  AppendEvents(*log_, events);
+  TallyProjection tally;
+  auto runner = OpenRunner(StateOptions(), {&tally});
+  WakingEnv env;
+  std::vector<uint64_t> reported;  // loop thread only
+  // Long enough that five notifications in a row always land within it, even on a busy machine.
+  constexpr auto kLinger = std::chrono::milliseconds(300);
+  ProjectionWorker worker(
+      env, *runner, *log_,
+      [&](Result<uint64_t> applied) {
+        ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+        reported.push_back(*applied);
+      },
+      kLinger);
+  worker.Start();
+  for (uint64_t index = 1; index <= 5; ++index) worker.NotifyCommitted(index);
+  ASSERT_TRUE(env.RunPostedUntil([&] { return !reported.empty() && reported.back() == 5; }));
+  EXPECT_EQ(reported, std::vector<uint64_t>{5}) << "one batch for the five commits";
+  EXPECT_EQ(Read(*runner, "tally", "rcpt/alice@x"), "5");
+}
+
+TEST_F(ProjectionRunnerTest, StopDoesNotWaitOutTheLinger) {
+  AppendEvents(*log_, {Mail("m", {"alice@x"})});
+  TallyProjection tally;
+  auto runner = OpenRunner(StateOptions(), {&tally});
+  WakingEnv env;
+  ProjectionWorker worker(
+      env, *runner, *log_, [](Result<uint64_t>) {}, std::chrono::hours(1));
+  worker.Start();
+  worker.NotifyCommitted(1);  // the worker now lingers for an hour
+  const auto before = std::chrono::steady_clock::now();
+  worker.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(30));
+}
+
 TEST_F(ProjectionRunnerTest, WorkerPostsAnApplyErrorOnceAndStops) {
   AppendEvents(*log_, {Flags("a"), Flags("b"), Flags("c")});
   CountingProjection failing("failing", /*fail_at_index=*/2);
