@@ -218,8 +218,8 @@ def main():
                 finally:
                     sink.stop()
                 target = SINK_TARGET_RATIO_MIN.get(size) if sessions == SINK_SESSIONS else None
-                ratio_figure(f"smtp_ingest_{size}_s{sessions}", lifeboat_rates[size, sessions],
-                             "smtp-sink", sink_rate, target)
+                ratio_figure(f"smtp_ingest_{size}_s{sessions}_vs_sink",
+                             lifeboat_rates[size, sessions], "smtp-sink", sink_rate, target)
                 ratio_figure(f"smtp_sink_ceiling_{size}_s{sessions}", sink_rate, peer,
                              postfix_rates[size, sessions], None)
 
