@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "eventlog/leveldb_env.h"
 #include "eventlog/log_record_format.h"
 #include "eventlog/wal_dir_sync_env.h"
 
@@ -74,7 +75,7 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const LogStoreOptions& options)
   db_options.block_cache = store->block_cache_.get();
   db_options.write_buffer_size = options.write_buffer_bytes;
   store->env_ = std::make_unique<WalDirSyncEnv>(
-      options.leveldb_env != nullptr ? options.leveldb_env : leveldb::Env::Default(),
+      options.leveldb_env != nullptr ? options.leveldb_env : DefaultLevelDbEnv(),
       options.sync_directory != nullptr ? options.sync_directory : SyncDirectoryPosix);
   db_options.env = store->env_.get();
   leveldb::DB* db = nullptr;

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "appliance/env/check.h"
+#include "eventlog/leveldb_env.h"
 #include "eventlog/log_prefetcher.h"
 #include "eventlog/state_hash.h"
 
@@ -161,7 +162,7 @@ Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
   // one batch and keep later ones: state would then disagree with its applied index.
   db_options.paranoid_checks = true;
   db_options.write_buffer_size = options.write_buffer_bytes;
-  if (options.leveldb_env != nullptr) db_options.env = options.leveldb_env;
+  db_options.env = options.leveldb_env != nullptr ? options.leveldb_env : DefaultLevelDbEnv();
   runner->block_cache_.reset(leveldb::NewLRUCache(options.block_cache_bytes));
   db_options.block_cache = runner->block_cache_.get();
   // Projections often ask for keys that do not exist yet (a first message for a recipient).
