@@ -12,8 +12,8 @@ A missed target is printed like a met one. A figure that could not be measured h
 What is measured, and how:
 - Throughput: `smtp-source -c -s S -m N -l BYTES` (one connection per message, no pipelining:
   smtp-source has none), messages / wall-clock seconds of the smtp-source process. Every cell
-  starts Lifeboat on an empty data dir; Postfix's queue is drained (discard transport) between
-  cells. Lifeboat and Postfix cells alternate so machine drift hits both alike.
+  starts Lifeboat on an empty data dir; Postfix's queue is drained (discard transport) before
+  every cell, Lifeboat's and Postfix's, so no run competes with the previous run's backlog. Lifeboat and Postfix cells alternate so machine drift hits both alike.
 - smtp-sink at 1, 10 and 50 sessions: Lifeboat's ratio to it (the issue's target is at 10
   sessions), and smtp-sink's own ratio to Postfix (`smtp_sink_ceiling_*`): a server that stores
   nothing and parses almost nothing, so no storing server can beat that ratio on this machine.
@@ -192,6 +192,9 @@ def main():
         catchup = None
         for message_bytes, size in SIZES:
             for sessions in SESSION_COUNTS:
+                # Postfix's previous run is still being delivered (discarded) in the background:
+                # let it finish, or its qmgr and disk writes would compete with this run.
+                postfix.wait_drained(POSTFIX_DRAIN_TIMEOUT_SECONDS)
                 rate, cell_catchup = lifeboat_cell(lifeboat, sessions, messages, message_bytes,
                                                    measure_catchup=(size, sessions) == ("10k", 50))
                 if (size, sessions) == ("10k", 50):
