@@ -109,7 +109,7 @@ Status Node::Open() {
 
   worker_ = std::make_unique<eventlog::ProjectionWorker>(
       env_, *runner_, *log_, [this](Result<uint64_t> applied) { OnApplied(std::move(applied)); },
-      kProjectionLinger);
+      eventlog::ProjectionWorkerOptions{.linger = kProjectionLinger, .nice = kProjectionNice});
   worker_->Start();
   // After a restart the state may trail the log (state writes are not synced): catch up.
   worker_->NotifyCommitted(log_->last_index());

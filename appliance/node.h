@@ -48,6 +48,12 @@ inline constexpr size_t kAdminLogReadBytesMax = 16u << 20;
 // batch (projection_worker.h): the mailbox and directory views lag ingest by up to this much,
 // far below what a person at the webmail notices.
 inline constexpr std::chrono::microseconds kProjectionLinger = std::chrono::milliseconds(2);
+// The projection thread's niceness: under CPU contention ingest runs first. Measured at 10 SMTP
+// sessions on 2 cores: 7-17% more messages per second and about 14% less time from end of data
+// to 250 than at 0. CFS still gives a nice-19 thread about 1.5% of a CPU it shares with a
+// nice-0 thread, and all of an idle one: a flood that holds both cores delays the mailbox views
+// (`lifeboat status` shows projection_lag), never the mail.
+inline constexpr int kProjectionNice = 19;
 inline constexpr Duration kDrainTimeout = std::chrono::seconds(10);
 inline constexpr Duration kDrainPollInterval = std::chrono::milliseconds(20);
 

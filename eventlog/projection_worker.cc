@@ -1,5 +1,8 @@
 #include "eventlog/projection_worker.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -9,10 +12,10 @@
 namespace lifeboat::eventlog {
 
 ProjectionWorker::ProjectionWorker(Env& env, ProjectionRunner& runner, const LogStore& log,
-                                   AppliedCallback on_applied, std::chrono::microseconds linger)
-    : env_(env), runner_(runner), log_(log), on_applied_(std::move(on_applied)), linger_(linger) {
+                                   AppliedCallback on_applied, ProjectionWorkerOptions options)
+    : env_(env), runner_(runner), log_(log), on_applied_(std::move(on_applied)), options_(options) {
   LB_CHECK(on_applied_ != nullptr);
-  LB_CHECK(linger_ >= std::chrono::microseconds::zero());
+  LB_CHECK(options_.linger >= std::chrono::microseconds::zero());
 }
 
 ProjectionWorker::~ProjectionWorker() {
@@ -23,6 +26,9 @@ void ProjectionWorker::Start() {
   LB_CHECK(!thread_.joinable());
   thread_ = std::thread([this] {
     NameThisThread("lb-projections");
+    if (options_.nice != 0) {
+      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.nice);
+    }
     Run();
   });
 }
@@ -61,9 +67,9 @@ void ProjectionWorker::Run() {
         idle_ = true;
         wake_.wait(lock, [&] { return stopping_ || has_work(); });
         idle_ = false;
-        if (!stopping_ && linger_ > std::chrono::microseconds::zero()) {
+        if (!stopping_ && options_.linger > std::chrono::microseconds::zero()) {
           // Stop() still wakes it: it notifies whatever the worker is doing.
-          wake_.wait_for(lock, linger_, [this] { return stopping_; });
+          wake_.wait_for(lock, options_.linger, [this] { return stopping_; });
         }
       }
       if (stopping_) return;

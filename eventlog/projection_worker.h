@@ -7,11 +7,15 @@
 // posts the new applied index to the loop thread through Env::Post. Modules that wait for their
 // own event to be folded (webmail showing a sent mail) compare that index with theirs.
 //
-// Linger: woken by a commit, the worker may first wait `linger` for more to arrive, then fold
-// them all in one batch. Under load that turns one wake-up, one state write and one progress post
-// per commit round into one per linger period, at the price of that much projection lag (the
-// webmail sees new mail up to `linger` later). Commits that arrive while it lingers do not wake
-// it. Zero: no linger.
+// Options (ProjectionWorkerOptions):
+// - linger: woken by a commit, the worker may first wait this long for more to arrive, then fold
+//   them all in one batch. Under load that turns one wake-up, one state write and one progress
+//   post per commit round into one per linger period, at the price of that much projection lag
+//   (the webmail sees new mail up to `linger` later). Commits that arrive while it lingers do not
+//   wake it. Zero: no linger.
+// - nice: the worker thread's niceness (setpriority(2), Linux: per thread). When the CPUs are
+//   contended, a positive value lets the threads that answer SMTP (the loop, the log commit)
+//   run first: projections may lag, ingest may not. Best effort: a refusal is ignored.
 //
 // After an apply error the worker stops applying (projection.h: an error means the log holds
 // something this version cannot fold; retrying would fail the same way), posts the error once,
@@ -35,6 +39,11 @@
 
 namespace lifeboat::eventlog {
 
+struct ProjectionWorkerOptions {
+  std::chrono::microseconds linger{0};
+  int nice = 0;
+};
+
 class ProjectionWorker {
  public:
   // Runs on the loop thread (posted through Env::Post): the applied index after a batch, or the
@@ -42,8 +51,7 @@ class ProjectionWorker {
   using AppliedCallback = std::function<void(Result<uint64_t> applied_index)>;
 
   ProjectionWorker(Env& env, ProjectionRunner& runner, const LogStore& log,
-                   AppliedCallback on_applied,
-                   std::chrono::microseconds linger = std::chrono::microseconds::zero());
+                   AppliedCallback on_applied, ProjectionWorkerOptions options = {});
   // Stops and joins the thread if Stop() was not called.
   ~ProjectionWorker();
   ProjectionWorker(const ProjectionWorker&) = delete;
@@ -65,7 +73,7 @@ class ProjectionWorker {
   ProjectionRunner& runner_;
   const LogStore& log_;
   AppliedCallback on_applied_;
-  const std::chrono::microseconds linger_;
+  const ProjectionWorkerOptions options_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -11,8 +11,11 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -648,12 +651,47 @@ TEST_F(ProjectionRunnerTest, WorkerLingersToFoldCommitsInOneBatch) {
         ASSERT_TRUE(applied.ok()) << applied.status().ToString();
         reported.push_back(*applied);
       },
-      kLinger);
+      ProjectionWorkerOptions{.linger = kLinger});
   worker.Start();
   for (uint64_t index = 1; index <= 5; ++index) worker.NotifyCommitted(index);
   ASSERT_TRUE(env.RunPostedUntil([&] { return !reported.empty() && reported.back() == 5; }));
   EXPECT_EQ(reported, std::vector<uint64_t>{5}) << "one batch for the five commits";
   EXPECT_EQ(Read(*runner, "tally", "rcpt/alice@x"), "5");
+}
+
+// The niceness of this process's thread named `name`, from /proc (field 19 of .../stat), or
+// nullopt when no such thread exists.
+std::optional<int> NicenessOfThread(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string thread_name;
+    if (!std::getline(comm, thread_name) || thread_name != name) continue;
+    std::ifstream stat_file(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
+    std::string field;
+    for (int number = 3; number <= 19 && fields >> field; ++number) {
+      if (number == 19) return std::stoi(field);
+    }
+  }
+  return std::nullopt;
+}
+
+TEST_F(ProjectionRunnerTest, WorkerThreadRunsAtItsNiceness) {
+  AppendEvents(*log_, {Mail("m", {"alice@x"})});
+  TallyProjection tally;
+  auto runner = OpenRunner(StateOptions(), {&tally});
+  WakingEnv env;
+  std::vector<uint64_t> reported;
+  ProjectionWorker worker(
+      env, *runner, *log_, [&](Result<uint64_t> applied) { reported.push_back(*applied); },
+      ProjectionWorkerOptions{.nice = 7});
+  worker.Start();
+  worker.NotifyCommitted(1);
+  // Applied means the thread is past its start, where it set its niceness.
+  ASSERT_TRUE(env.RunPostedUntil([&] { return !reported.empty(); }));
+  EXPECT_EQ(NicenessOfThread("lb-projections"), 7);
+  worker.Stop();
 }
 
 TEST_F(ProjectionRunnerTest, StopDoesNotWaitOutTheLinger) {
@@ -662,7 +700,8 @@ TEST_F(ProjectionRunnerTest, StopDoesNotWaitOutTheLinger) {
   auto runner = OpenRunner(StateOptions(), {&tally});
   WakingEnv env;
   ProjectionWorker worker(
-      env, *runner, *log_, [](Result<uint64_t>) {}, std::chrono::hours(1));
+      env, *runner, *log_, [](Result<uint64_t>) {},
+      ProjectionWorkerOptions{.linger = std::chrono::hours(1)});
   worker.Start();
   worker.NotifyCommitted(1);  // the worker now lingers for an hour
   const auto before = std::chrono::steady_clock::now();
