@@ -2,10 +2,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -90,17 +93,17 @@ bool Daemon::Start(const std::string& start_command, const std::string& pid_file
   return true;
 }
 
-namespace {
-// The daemon was started by a script that exited, so another process reaps it: a zombie counts
-// as gone.
-bool Alive(pid_t pid) {
-  if (::kill(pid, 0) != 0) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string pid_text, name, state;
-  if (stat >> pid_text >> name >> state) return state != "Z" && state != "X";
-  return true;
+bool WaitForExit(pid_t pid, std::chrono::milliseconds bound) {
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return errno == ESRCH;  // gone (and reaped) already
+  pollfd exit_event{fd, POLLIN, 0};
+  int ready;
+  do {
+    ready = ::poll(&exit_event, 1, static_cast<int>(bound.count()));
+  } while (ready < 0 && errno == EINTR);
+  ::close(fd);
+  return ready > 0;
 }
-}  // namespace
 
 bool PollUntil(std::chrono::milliseconds bound, std::chrono::milliseconds interval,
                const std::function<bool()>& condition) {
@@ -115,10 +118,7 @@ bool PollUntil(std::chrono::milliseconds bound, std::chrono::milliseconds interv
 void Daemon::Stop(std::chrono::seconds bound) {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
-  const pid_t pid = pid_;
-  if (!PollUntil(bound, std::chrono::milliseconds(20), [pid] { return !Alive(pid); })) {
-    ::kill(pid_, SIGKILL);
-  }
+  if (!WaitForExit(pid_, bound)) ::kill(pid_, SIGKILL);
   pid_ = -1;
 }
 

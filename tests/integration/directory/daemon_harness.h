@@ -27,9 +27,13 @@ int FreeLoopbackPort();
 // test checks 389 before it starts a DC: another test's DC there would answer in its place.
 bool LoopbackPortFree(int port);
 
-// The one way these tests wait: checks `condition` every `interval` until it holds (true) or
-// `bound` has passed (false). Used for things no event announces to us: another process's exit,
-// a daemon's port, the node's status.
+// Waits until process `pid` has exited (a zombie counts: whoever reaps it is not us), at most
+// `bound`; true when it has. Not a poll: the kernel announces the exit on a pidfd (pidfd_open(2)).
+bool WaitForExit(pid_t pid, std::chrono::milliseconds bound);
+
+// The other way these tests wait: checks `condition` every `interval` until it holds (true) or
+// `bound` has passed (false). Used for what nothing announces to us: a daemon's port, the node's
+// status.
 bool PollUntil(std::chrono::milliseconds bound, std::chrono::milliseconds interval,
                const std::function<bool()>& condition);
 

@@ -55,18 +55,9 @@ bool NodeProcess::Running() {
 void NodeProcess::Stop(std::chrono::seconds bound) {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
-  const pid_t pid = pid_;
-  const bool exited = PollUntil(bound, std::chrono::milliseconds(20), [pid] {
-    int status = 0;
-    return ::waitpid(pid, &status, WNOHANG) == pid;
-  });
-  if (exited) {
-    pid_ = -1;
-    return;
-  }
-  ::kill(pid_, SIGKILL);
+  if (!WaitForExit(pid_, bound)) ::kill(pid_, SIGKILL);
   int status = 0;
-  ::waitpid(pid_, &status, 0);
+  ::waitpid(pid_, &status, 0);  // our child: reap it (at once now that it has exited)
   pid_ = -1;
 }
 

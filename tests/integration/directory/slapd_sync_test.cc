@@ -248,13 +248,20 @@ member: cn=staff,ou=groups,dc=example,dc=test
 TEST_F(SlapdSyncTest, PeriodicSyncRunsAtOnceThenEveryInterval) {
   SyncHarness h(options_, {"example.test"});
   auto wait_for_syncs = [&](uint64_t count) {
-    // The sync's worker thread posts to the manual Env: run what it posted, then check.
-    return PollUntil(std::chrono::seconds(60), std::chrono::milliseconds(5), [&] {
-      h.env().RunPosted();
+    // The sync's worker thread posts to the manual Env: run what it posted, check, and wait
+    // for its next post.
+    auto done = [&] {
       std::optional<SourceSyncInfo> last = h.projection().LastSync("ldap");
       return last && h.sync().status().events_proposed > 0 && !h.sync().status().running &&
              h.proposer_completions() >= count;
-    });
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      h.env().RunPosted();
+      if (done()) return true;
+      h.env().WaitForPosted(std::chrono::milliseconds(500));
+    }
+    return false;
   };
   h.sync().Start();
   h.env().Advance(Duration::zero());  // the first sync is due at once
