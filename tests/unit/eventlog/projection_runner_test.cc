@@ -210,6 +210,20 @@ class ProjectionRunnerTest : public ::testing::Test {
     return value.ok() ? *value : std::nullopt;
   }
 
+  // Puts `value` under log record `index`'s key with LevelDB directly, as a bad restore would
+  // (a wrong value under a right key: the store's record checksum must catch it), then reopens.
+  void OverwriteLogRecord(uint64_t index, const std::string& value) {
+    log_.reset();
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), dir_.Sub("log"), &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    std::string key = "e";  // log_store.h: records are keyed 'e' + big-endian uint64 index
+    for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(index >> shift));
+    ASSERT_TRUE(db->Put(leveldb::WriteOptions(), key, value).ok());
+    db.reset();
+    log_ = OpenLog(dir_.Sub("log"));
+  }
+
   TempDir dir_;
   std::unique_ptr<LogStore> log_ = OpenLog(dir_.Sub("log"));
 };
@@ -420,18 +434,7 @@ TEST_F(ProjectionRunnerTest, CorruptLogRecordStopsTheReadAheadWithCorruptionNami
   std::vector<events::Event> events;
   for (int i = 0; i < 3000; ++i) events.push_back(Flags("m" + std::to_string(i)));
   AppendEvents(*log_, events);
-  log_.reset();
-  {
-    // A wrong value under a right key (a bad restore): the store's record checksum catches it.
-    leveldb::DB* raw = nullptr;
-    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), dir_.Sub("log"), &raw).ok());
-    std::unique_ptr<leveldb::DB> db(raw);
-    std::string key = "e";  // log_store.h: records are keyed 'e' + big-endian uint64 index
-    for (int shift = 56; shift >= 0; shift -= 8)
-      key.push_back(static_cast<char>(uint64_t{2000} >> shift));
-    ASSERT_TRUE(db->Put(leveldb::WriteOptions(), key, "not a record").ok());
-  }
-  log_ = OpenLog(dir_.Sub("log"));
+  ASSERT_NO_FATAL_FAILURE(OverwriteLogRecord(2000, "not a record"));
   CountingProjection counter("counter");
   auto runner = OpenRunner(StateOptions("state", 1000), {&counter});
   Status status = runner->ApplyThrough(*log_, 3000);  // 3000 records: read ahead in chunks
@@ -445,17 +448,7 @@ TEST_F(ProjectionRunnerTest, InlineReadStopsAtACorruptRecordLikeTheReadAhead) {
   std::vector<events::Event> events;
   for (int i = 0; i < 3000; ++i) events.push_back(Flags("m" + std::to_string(i)));
   AppendEvents(*log_, events);
-  log_.reset();
-  {
-    leveldb::DB* raw = nullptr;
-    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), dir_.Sub("log"), &raw).ok());
-    std::unique_ptr<leveldb::DB> db(raw);
-    std::string key = "e";  // log_store.h: records are keyed 'e' + big-endian uint64 index
-    for (int shift = 56; shift >= 0; shift -= 8)
-      key.push_back(static_cast<char>(uint64_t{2000} >> shift));
-    ASSERT_TRUE(db->Put(leveldb::WriteOptions(), key, "not a record").ok());
-  }
-  log_ = OpenLog(dir_.Sub("log"));
+  ASSERT_NO_FATAL_FAILURE(OverwriteLogRecord(2000, "not a record"));
   CountingProjection counter("counter");
   ProjectionRunnerOptions options = StateOptions("state", 1000);
   options.read_ahead = false;  // records parsed in place, straight from LogStore::Visit
