@@ -12,11 +12,16 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The private-Postfix runner is shared with the integration tests (tests/integration/harness).
+sys.path.insert(0, os.path.join(HERE, "..", "..", "integration"))
+from harness import postfix_instance  # noqa: E402
+from harness.postfix_instance import smtp_greets  # noqa: E402
 
 DOMAIN = "example.test"
 RECIPIENT = "user@example.test"
@@ -51,26 +56,6 @@ def wait_until(condition, timeout_seconds, what):
         if time.monotonic() >= deadline:
             raise BenchError(f"timed out after {timeout_seconds} s waiting for {what}")
         time.sleep(POLL_INTERVAL_SECONDS)
-
-
-def smtp_greets(port):
-    """True when 127.0.0.1:port accepts a connection and sends a 220 greeting."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), CONNECT_TIMEOUT_SECONDS) as sock:
-            sock.settimeout(CONNECT_TIMEOUT_SECONDS)
-            greeting = sock.recv(512)
-            sock.sendall(b"QUIT\r\n")
-            return greeting.startswith(b"220")
-    except OSError:
-        return False
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
 
 
 def _toml(value):
@@ -183,25 +168,25 @@ class LifeboatServer:
 
 
 class PostfixServer:
-    """A private Postfix instance: own main.cf/master.cf, queue and data under `workdir`."""
+    """A private Postfix instance (tests/integration/harness/postfix_instance.py) configured from
+    postfix/*.cf.in: its own main.cf/master.cf, queue and data under `workdir`."""
 
     name = "postfix"
 
     def __init__(self, workdir):
         self.workdir = workdir
-        self.conf_dir = os.path.join(workdir, "conf")
-        self.queue_dir = os.path.join(workdir, "queue")
-        self.data_dir = os.path.join(workdir, "data")
-        self.port = None
-        self.master_pid = None
+        self.instance = None
+
+    @property
+    def port(self):
+        return self.instance.port if self.instance else None
 
     @staticmethod
     def version():
-        completed = subprocess.run(["postconf", "-d", "-h", "mail_version"], capture_output=True,
-                                   text=True, timeout=CLI_TIMEOUT_SECONDS)
-        return completed.stdout.strip() or "unknown"
+        return postfix_instance.mail_version()
 
-    def _render(self, template, target, values):
+    @staticmethod
+    def _render(template, values):
         with open(os.path.join(HERE, "postfix", template), encoding="utf-8") as source:
             text = source.read()
         for key, value in values.items():
@@ -209,55 +194,25 @@ class PostfixServer:
         leftover = re.search(r"@[A-Z_]+@", text)
         if leftover:
             raise BenchError(f"unfilled placeholder {leftover.group(0)} in {template}")
-        with open(target, "w", encoding="utf-8") as out:
-            out.write(text)
-
-    def _postfix(self, *arguments):
-        completed = subprocess.run(["postfix", "-c", self.conf_dir, *arguments],
-                                   capture_output=True, text=True, timeout=STOP_TIMEOUT_SECONDS)
-        if completed.returncode != 0:
-            raise BenchError(f"postfix {' '.join(arguments)} exited {completed.returncode}: "
-                             f"{(completed.stdout + completed.stderr).strip()}")
+        return text
 
     def start(self):
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        for directory in (self.conf_dir, self.queue_dir, self.data_dir):
-            os.makedirs(directory)
-        # The master's lock file and the log file are written as mail_owner.
-        shutil.chown(self.data_dir, user="postfix")
-        self.port = free_port()
-        values = {"QUEUE_DIR": self.queue_dir, "DATA_DIR": self.data_dir,
-                  "SMTP_LISTEN": f"127.0.0.1:{self.port}"}
-        self._render("main.cf.in", os.path.join(self.conf_dir, "main.cf"), values)
-        self._render("master.cf.in", os.path.join(self.conf_dir, "master.cf"), values)
-        self._postfix("check")
-        self._postfix("start")
-        pid_file = os.path.join(self.queue_dir, "pid", "master.pid")
-        wait_until(lambda: os.path.exists(pid_file), START_TIMEOUT_SECONDS, "postfix master.pid")
-        with open(pid_file, encoding="ascii") as source:
-            self.master_pid = int(source.read().strip())
-        wait_until(lambda: smtp_greets(self.port), START_TIMEOUT_SECONDS, "postfix smtpd greeting")
-
-    def queued_files(self):
-        """Messages still in the queue (incoming, active, deferred, hold)."""
-        count = 0
-        for queue in ("incoming", "active", "deferred", "hold", "maildrop"):
-            for _, _, files in os.walk(os.path.join(self.queue_dir, queue)):
-                count += len(files)
-        return count
+        self.instance = postfix_instance.PostfixInstance(self.workdir, free_port())
+        paths = self.instance.prepare()
+        values = {"QUEUE_DIR": paths["queue_dir"], "DATA_DIR": paths["data_dir"],
+                  "SMTP_LISTEN": f"127.0.0.1:{self.instance.port}"}
+        self.instance.start(self._render("main.cf.in", values),
+                            self._render("master.cf.in", values))
 
     def wait_drained(self, timeout_seconds):
         """Waits until qmgr/discard have emptied the queue, so one run's backlog does not compete
         with the next run's ingest."""
-        wait_until(lambda: self.queued_files() == 0, timeout_seconds, "postfix queue to drain")
+        wait_until(lambda: self.instance.queued_files() == 0, timeout_seconds,
+                   "postfix queue to drain")
 
     def stop(self):
-        if self.master_pid is None:
-            return
-        self._postfix("stop")
-        pid = self.master_pid
-        wait_until(lambda: not pid_alive(pid), STOP_TIMEOUT_SECONDS, "postfix master to exit")
-        self.master_pid = None
+        if self.instance is not None:
+            self.instance.stop()
 
 
 class SmtpSink:

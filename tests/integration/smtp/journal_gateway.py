@@ -2,29 +2,20 @@
 journaling on: `always_bcc` (postconf(5)) adds a journal recipient to every message, and a
 transport_maps entry relays that copy to the Lifeboat node. With per_recipient, also
 `recipient_bcc_maps` naming each original recipient in a journal address of its own
-("journal+bob=example.test@...", modules/mailbox/journal.h), so Bcc recipients reach the history. Everything else is discarded: the
-primary mailbox is not what the journal tests look at.
+("journal+bob=example.test@...", modules/mailbox/journal.h), so Bcc recipients reach the
+history. Everything else is discarded: the primary mailbox is not what the journal tests look at.
 
-Ownership: a JournalGateway owns its Postfix master (started with `postfix -c DIR start`, stopped
-with `postfix -c DIR stop` and waited for by PID) and the files under `workdir`, which the caller
-owns (see harness/workspace.py). Runs as root (Postfix's master must), like tests/bench/smtp.
+Ownership: a JournalGateway owns its Postfix instance (harness/postfix_instance.py: started and
+stopped by the master's PID) and the files under `workdir`. Runs as root (Postfix's master must),
+like tests/bench/smtp.
 """
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
 
 from harness import dependencies
 from harness import ports
-from harness import waiting
+from harness.postfix_instance import PostfixInstance
 
-POSTFIX_TIMEOUT_SECONDS = 60
-START_TIMEOUT_SECONDS = 60
-STOP_TIMEOUT_SECONDS = 60
-CONNECT_TIMEOUT_SECONDS = 2.0
-MAILLOG_TAIL_BYTES = 4000
 GATEWAY_HOSTNAME = "gw.primary.test"
 
 # The gateway accepts anything from loopback (mynetworks) and discards it, except the journal
@@ -98,117 +89,37 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
 
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-
-
-def _greets(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), CONNECT_TIMEOUT_SECONDS) as sock:
-            sock.settimeout(CONNECT_TIMEOUT_SECONDS)
-            greeting = sock.recv(512)
-            sock.sendall(b"QUIT\r\n")
-            return greeting.startswith(b"220")
-    except OSError:
-        return False
-
-
 class JournalGateway:
     """Postfix on 127.0.0.1:`port` bcc'ing every message to `journal_address`, which it relays
     to 127.0.0.1:`lifeboat_port`."""
 
     def __init__(self, workdir, journal_address, lifeboat_port, per_recipient=False):
-        self.postfix = dependencies.require("postfix")
-        self.workdir = workdir
-        self.conf_dir = os.path.join(workdir, "conf")
-        self.queue_dir = os.path.join(workdir, "queue")
-        self.data_dir = os.path.join(workdir, "data")
+        dependencies.require("postfix")
         self.journal_address = journal_address
         self.lifeboat_port = lifeboat_port
         self.per_recipient = per_recipient
         self.port = ports.free_port()
-        self.master_pid = None
-        self.started = False
-
-    def _run(self, *arguments):
-        completed = subprocess.run([self.postfix, "-c", self.conf_dir, *arguments],
-                                   capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                                   timeout=POSTFIX_TIMEOUT_SECONDS)
-        if completed.returncode != 0:
-            raise AssertionError(f"postfix {' '.join(arguments)} exited {completed.returncode}: "
-                                 f"{(completed.stdout + completed.stderr).strip()}\n"
-                                 + self.maillog_tail())
+        self.instance = PostfixInstance(workdir, self.port)
 
     def start(self):
-        for directory in (self.conf_dir, self.queue_dir, self.data_dir):
-            os.makedirs(directory)
-        # The master's lock file and the log file are written as mail_owner.
-        shutil.chown(self.data_dir, user="postfix")
-        values = {"queue_dir": self.queue_dir, "data_dir": self.data_dir,
-                  "hostname": GATEWAY_HOSTNAME, "journal_address": self.journal_address,
-                  "lifeboat_port": self.lifeboat_port, "port": self.port}
-        with open(os.path.join(self.conf_dir, "main.cf"), "w", encoding="utf-8") as out:
-            out.write(MAIN_CF.format(**values))
-            if self.per_recipient:
-                out.write(PER_RECIPIENT_CF.format(conf_dir=self.conf_dir))
+        values = self.instance.prepare()
+        values.update(hostname=GATEWAY_HOSTNAME, journal_address=self.journal_address,
+                      lifeboat_port=self.lifeboat_port)
+        main_cf = MAIN_CF.format(**values)
         if self.per_recipient:
+            main_cf += PER_RECIPIENT_CF.format(**values)
             local, domain = self.journal_address.split("@")
-            with open(os.path.join(self.conf_dir, "journal_recipients"), "w",
+            with open(os.path.join(values["conf_dir"], "journal_recipients"), "w",
                       encoding="utf-8") as out:
                 out.write(PER_RECIPIENT_MAP.format(journal_local=local, journal_domain=domain))
-        with open(os.path.join(self.conf_dir, "master.cf"), "w", encoding="utf-8") as out:
-            out.write(MASTER_CF.format(**values))
-        self._run("check")
-        self.started = True  # from here on stop() has something to stop
-        self._run("start")
-        self.master_pid = waiting.wait_until(self._pid_from_file, START_TIMEOUT_SECONDS,
-                                             "postfix master.pid")
-        waiting.wait_until(lambda: _greets(self.port), START_TIMEOUT_SECONDS,
-                           f"postfix smtpd greeting on {self.port}")
+        self.instance.start(main_cf, MASTER_CF.format(**values))
 
     def stop(self):
-        """`postfix stop`, then waits for the master PID to exit; SIGKILL to that PID if it
-        does not (cleanup path, also after a half-done start: never leave a master behind)."""
-        if not self.started:
-            return
-        self.started = False
-        pid = self.master_pid or self._pid_from_file()
-        self.master_pid = None
-        try:
-            self._run("stop")
-        finally:
-            if pid is not None:
-                try:
-                    waiting.wait_until(lambda: not _pid_alive(pid), STOP_TIMEOUT_SECONDS,
-                                       f"postfix master {pid} to exit")
-                except waiting.WaitTimeout:
-                    os.kill(pid, signal.SIGKILL)
-                    raise
-
-    def _pid_from_file(self):
-        try:
-            with open(os.path.join(self.queue_dir, "pid", "master.pid"), encoding="ascii") as f:
-                return int(f.read().strip())
-        except (OSError, ValueError):
-            return None
+        self.instance.stop()
 
     def queued_files(self):
         """Messages still in the queue (a journal copy the node has not taken yet)."""
-        count = 0
-        for queue in ("incoming", "active", "deferred", "hold", "maildrop"):
-            for _, _, files in os.walk(os.path.join(self.queue_dir, queue)):
-                count += len(files)
-        return count
+        return self.instance.queued_files()
 
-    def maillog_tail(self, limit=MAILLOG_TAIL_BYTES):
-        try:
-            with open(os.path.join(self.data_dir, "maillog"), "rb") as log:
-                log.seek(0, os.SEEK_END)
-                log.seek(max(0, log.tell() - limit))
-                return log.read().decode("utf-8", "replace")
-        except OSError:
-            return "(no postfix maillog)"
+    def maillog_tail(self):
+        return self.instance.maillog_tail()
