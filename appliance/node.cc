@@ -175,6 +175,8 @@ void Node::RefreshGauges() {
   uint64_t last = log_->last_index();
   metrics_.log_last_index->Set(static_cast<double>(last));
   metrics_.projection_lag_events->Set(static_cast<double>(runner_->lag(last)));
+  metrics_.wal_files_preallocated->Set(log_->preallocated_wal_files());
+  metrics_.wal_files_plain->Set(log_->plain_wal_files());
   if (writer_) metrics_.LoadGroupCommitStats(writer_->stats());
   if (smtp_) {
     const auto& stats = smtp_->server().stats();

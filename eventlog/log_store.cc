@@ -74,9 +74,21 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const LogStoreOptions& options)
   db_options.paranoid_checks = true;
   db_options.block_cache = store->block_cache_.get();
   db_options.write_buffer_size = options.write_buffer_bytes;
+  leveldb::Env* base = options.leveldb_env != nullptr ? options.leveldb_env : DefaultLevelDbEnv();
+  if (options.preallocate_wal && options.leveldb_env == nullptr) {
+    PreallocatedWalOptions wal_options{options.path,
+                                       options.write_buffer_bytes + kWalSpareSlackBytes};
+    Result<std::unique_ptr<PreallocatedWalEnv>> preallocated =
+        PreallocatedWalEnv::Open(base, std::move(wal_options));
+    if (!preallocated.ok()) {
+      return Status(preallocated.status().code(),
+                    "opening log " + options.path + ": " + preallocated.status().message());
+    }
+    store->preallocated_env_ = std::move(preallocated).value();
+    base = store->preallocated_env_.get();
+  }
   store->env_ = std::make_unique<WalDirSyncEnv>(
-      options.leveldb_env != nullptr ? options.leveldb_env : DefaultLevelDbEnv(),
-      options.sync_directory != nullptr ? options.sync_directory : SyncDirectoryPosix);
+      base, options.sync_directory != nullptr ? options.sync_directory : SyncDirectoryPosix);
   db_options.env = store->env_.get();
   leveldb::DB* db = nullptr;
   LB_RETURN_IF_ERROR(
@@ -307,6 +319,14 @@ uint64_t LogStore::ApproximateBytes() const {
   uint64_t bytes = 0;
   db_->GetApproximateSizes(&range, 1, &bytes);
   return bytes;
+}
+
+uint64_t LogStore::preallocated_wal_files() const {
+  return preallocated_env_ != nullptr ? preallocated_env_->preallocated_files() : 0;
+}
+
+uint64_t LogStore::plain_wal_files() const {
+  return preallocated_env_ != nullptr ? preallocated_env_->plain_files() : 0;
 }
 
 }  // namespace lifeboat::eventlog

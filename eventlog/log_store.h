@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "appliance/env/status.h"
+#include "eventlog/preallocated_wal_env.h"
 
 namespace leveldb {
 class Cache;
@@ -86,6 +87,9 @@ struct LogStoreOptions {
   // LevelDB memtable size: how much of the WAL is replayed at open. Tests make it small to force
   // memtable flushes and compactions under fault injection.
   size_t write_buffer_bytes = 8u << 20;
+  // Write the WAL into zero-filled files (preallocated_wal_env.h): synced appends cost about
+  // 40% less. Only with LevelDB's POSIX Env: ignored when `leveldb_env` is injected.
+  bool preallocate_wal = true;
 };
 
 class LogStore {
@@ -146,6 +150,9 @@ class LogStore {
 
   // Approximate bytes on disk, for status and metrics.
   uint64_t ApproximateBytes() const;
+  // WAL files that were preallocated / ordinary since Open (preallocated_wal_env.h).
+  uint64_t preallocated_wal_files() const;
+  uint64_t plain_wal_files() const;
 
  private:
   LogStore() = default;
@@ -154,7 +161,8 @@ class LogStore {
 
   // The cache and the Env must outlive the DB: declared first, destroyed last.
   std::unique_ptr<leveldb::Cache> block_cache_;
-  std::unique_ptr<leveldb::Env> env_;  // WalDirSyncEnv over the caller's or the default Env
+  std::unique_ptr<PreallocatedWalEnv> preallocated_env_;  // null unless preallocating
+  std::unique_ptr<leveldb::Env> env_;  // WalDirSyncEnv over the caller's, preallocated or default
   std::unique_ptr<leveldb::DB> db_;
   std::atomic<uint64_t> first_index_{1};
   std::atomic<uint64_t> last_index_{0};

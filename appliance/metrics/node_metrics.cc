@@ -48,6 +48,12 @@ NodeMetrics::NodeMetrics(Registry& registry, std::string_view version) {
                          "Committed events not yet applied to the state projections.");
   log_last_index =
       &registry.AddGauge("lifeboat_log_last_index", "Index of the last durable event.");
+  wal_files_preallocated = &registry.AddCounter(
+      "lifeboat_wal_files_preallocated_total",
+      "Log WAL files written into a zero-filled spare (synced writes without metadata).");
+  wal_files_plain = &registry.AddCounter(
+      "lifeboat_wal_files_plain_total",
+      "Log WAL files created as ordinary files: no spare was ready (startup, low free space).");
   smtp_messages_committed = &registry.AddCounter("lifeboat_smtp_messages_committed_total",
                                                  "Messages made durable and answered 250.");
   smtp_messages_failed = &registry.AddCounter("lifeboat_smtp_messages_failed_total",

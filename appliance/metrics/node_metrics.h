@@ -21,11 +21,13 @@ struct NodeMetrics {
   // Copies the writer's cumulative figures into the mirrored metrics. Any thread.
   void LoadGroupCommitStats(const eventlog::GroupCommitStats& stats);
 
-  Counter* events_appended = nullptr;      // lifeboat_events_appended_total
-  Histogram* batch_events = nullptr;       // lifeboat_group_commit_batch_events
-  Histogram* fsync_seconds = nullptr;      // lifeboat_fsync_seconds
-  Gauge* projection_lag_events = nullptr;  // lifeboat_projection_lag_events
-  Gauge* log_last_index = nullptr;         // lifeboat_log_last_index
+  Counter* events_appended = nullptr;         // lifeboat_events_appended_total
+  Histogram* batch_events = nullptr;          // lifeboat_group_commit_batch_events
+  Histogram* fsync_seconds = nullptr;         // lifeboat_fsync_seconds
+  Gauge* projection_lag_events = nullptr;     // lifeboat_projection_lag_events
+  Gauge* log_last_index = nullptr;            // lifeboat_log_last_index
+  Counter* wal_files_preallocated = nullptr;  // lifeboat_wal_files_preallocated_total
+  Counter* wal_files_plain = nullptr;         // lifeboat_wal_files_plain_total
   // SMTP listener (mirrored from its counters before each scrape).
   Counter* smtp_messages_committed = nullptr;  // lifeboat_smtp_messages_committed_total
   Counter* smtp_messages_failed = nullptr;     // lifeboat_smtp_messages_failed_total

@@ -1,0 +1,267 @@
+#include "eventlog/preallocated_wal_env.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+#include "appliance/env/check.h"
+#include "appliance/env/thread_name.h"
+#include "eventlog/wal_tail.h"
+
+namespace lifeboat::eventlog {
+namespace {
+
+bool IsWriteAheadLog(std::string_view name) {
+  return name.size() >= 4 && name.substr(name.size() - 4) == ".log";
+}
+
+std::string Errno(std::string_view what, const std::string& path) {
+  return std::string(what) + " " + path + ": " + std::strerror(errno);
+}
+
+// Writes `data` at `offset`, all of it or an error.
+bool WriteFullyAt(int fd, const char* data, size_t size, off_t offset) {
+  while (size > 0) {
+    const ssize_t n = ::pwrite(fd, data, size, offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<size_t>(n);
+    offset += n;
+  }
+  return true;
+}
+
+// A WAL in a zero-filled file: LevelDB's appends become writes at our own offset. Buffers like
+// LevelDB's PosixWritableFile: Flush hands the bytes to the kernel, Sync makes them durable.
+class PreallocatedWalFile final : public leveldb::WritableFile {
+ public:
+  PreallocatedWalFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {
+    buffer_.reserve(kWalWriteBufferBytes);
+  }
+  ~PreallocatedWalFile() override {
+    if (fd_ >= 0) (void)Close();
+  }
+
+  leveldb::Status Append(const leveldb::Slice& data) override {
+    if (buffer_.size() + data.size() > kWalWriteBufferBytes) {
+      leveldb::Status status = Flush();
+      if (!status.ok()) return status;
+      if (data.size() > kWalWriteBufferBytes) return WriteAt(data.data(), data.size());
+    }
+    buffer_.append(data.data(), data.size());
+    return leveldb::Status::OK();
+  }
+
+  leveldb::Status Flush() override {
+    if (buffer_.empty()) return leveldb::Status::OK();
+    leveldb::Status status = WriteAt(buffer_.data(), buffer_.size());
+    buffer_.clear();
+    return status;
+  }
+
+  leveldb::Status Sync() override {
+    leveldb::Status status = Flush();
+    if (!status.ok()) return status;
+    // fdatasync: the blocks were written and synced when the spare was made, so only data moves.
+    if (::fdatasync(fd_) != 0) return leveldb::Status::IOError(Errno("fdatasync", path_));
+    return leveldb::Status::OK();
+  }
+
+  leveldb::Status Close() override {
+    leveldb::Status status = Flush();
+    if (::close(fd_) != 0 && status.ok()) status = leveldb::Status::IOError(Errno("close", path_));
+    fd_ = -1;
+    return status;
+  }
+
+ private:
+  leveldb::Status WriteAt(const char* data, size_t size) {
+    if (!WriteFullyAt(fd_, data, size, offset_)) {
+      return leveldb::Status::IOError(Errno("write", path_));
+    }
+    offset_ += static_cast<off_t>(size);
+    return leveldb::Status::OK();
+  }
+
+  int fd_;
+  const std::string path_;
+  off_t offset_ = 0;
+  std::string buffer_;
+};
+
+Status TrimOne(const std::string& path) {
+  std::string bytes;
+  {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::IoError(Errno("open", path));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      return Status::IoError(Errno("stat", path));
+    }
+    bytes.resize(static_cast<size_t>(st.st_size));
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::pread(fd, bytes.data() + done, bytes.size() - done, done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ::close(fd);
+        return Status::IoError(Errno("read", path));
+      }
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+  }
+  Result<uint64_t> end = wal::FindEnd(bytes);
+  if (!end.ok()) return Status::Corruption(path + ": " + end.status().message());
+  if (*end == bytes.size()) return Status::Ok();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IoError(Errno("open", path));
+  Status status;
+  if (::ftruncate(fd, static_cast<off_t>(*end)) != 0 || ::fsync(fd) != 0) {
+    status = Status::IoError(Errno("trim", path));
+  }
+  ::close(fd);
+  return status;
+}
+
+}  // namespace
+
+Status TrimWriteAheadLogs(const std::string& directory) {
+  std::error_code error;
+  std::filesystem::directory_iterator it(directory, error);
+  if (error) {
+    if (error == std::errc::no_such_file_or_directory) return Status::Ok();  // a new store
+    return Status::IoError("listing " + directory + ": " + error.message());
+  }
+  for (const auto& entry : it) {
+    const std::string name = entry.path().filename().string();
+    if (!IsWriteAheadLog(name) || !entry.is_regular_file()) continue;
+    LB_RETURN_IF_ERROR(TrimOne(entry.path().string()));
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<PreallocatedWalEnv>> PreallocatedWalEnv::Open(
+    leveldb::Env* posix, PreallocatedWalOptions options) {
+  LB_CHECK(options.spare_bytes > 0);
+  LB_RETURN_IF_ERROR(TrimWriteAheadLogs(options.directory));
+  // A leftover spare may be half filled: make a new one.
+  const std::string spare = options.directory + "/" + std::string(kWalSpareName);
+  if (::unlink(spare.c_str()) != 0 && errno != ENOENT) {
+    return Status::IoError(Errno("removing", spare));
+  }
+  // LevelDB would create the directory in DB::Open; the first spare needs it now.
+  if (::mkdir(options.directory.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::IoError(Errno("creating", options.directory));
+  }
+  return std::unique_ptr<PreallocatedWalEnv>(new PreallocatedWalEnv(posix, std::move(options)));
+}
+
+PreallocatedWalEnv::PreallocatedWalEnv(leveldb::Env* posix, PreallocatedWalOptions options)
+    : leveldb::EnvWrapper(posix), options_(std::move(options)) {
+  // The first spare is made here, so that the WAL LevelDB opens next is preallocated too.
+  spare_ready_ = FillSpare();
+  want_spare_ = !spare_ready_;
+  filler_ = std::thread([this] { FillLoop(); });
+}
+
+PreallocatedWalEnv::~PreallocatedWalEnv() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  filler_.join();
+}
+
+std::string PreallocatedWalEnv::SparePath() const {
+  return options_.directory + "/" + std::string(kWalSpareName);
+}
+
+leveldb::Status PreallocatedWalEnv::NewWritableFile(const std::string& name,
+                                                    leveldb::WritableFile** file) {
+  // One Env per log store: every WAL it is asked for lives in options_.directory.
+  if (!IsWriteAheadLog(name)) {
+    return target()->NewWritableFile(name, file);
+  }
+  bool take = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    take = spare_ready_;
+    spare_ready_ = false;
+    want_spare_ = true;  // the next one, whether or not this one is preallocated
+  }
+  changed_.notify_all();
+  if (take) {
+    // rename(2) replaces `name` atomically; the caller (WalDirSyncEnv) syncs the directory
+    // before LevelDB writes a record, so the new name is durable before it matters.
+    if (::rename(SparePath().c_str(), name.c_str()) == 0) {
+      const int fd = ::open(name.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        *file = new PreallocatedWalFile(fd, name);
+        preallocated_files_.fetch_add(1);
+        return leveldb::Status::OK();
+      }
+      (void)::unlink(name.c_str());  // an ordinary file replaces it below (O_TRUNC)
+    }
+  }
+  plain_files_.fetch_add(1);
+  return target()->NewWritableFile(name, file);
+}
+
+bool PreallocatedWalEnv::WaitForSpare(std::chrono::milliseconds bound) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, bound, [this] { return spare_ready_; });
+}
+
+void PreallocatedWalEnv::FillLoop() {
+  NameThisThread(kWalSpareThreadName);
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    changed_.wait(lock, [this] { return stopping_.load() || want_spare_; });
+    if (stopping_) return;
+    want_spare_ = false;
+    lock.unlock();
+    const bool made = FillSpare();
+    lock.lock();
+    // A rename may have come while filling: it found no spare and asked for one; this is it.
+    spare_ready_ = made;
+    if (made) want_spare_ = false;
+    changed_.notify_all();
+  }
+}
+
+bool PreallocatedWalEnv::FillSpare() {
+  struct statvfs fs {};
+  if (::statvfs(options_.directory.c_str(), &fs) != 0) return false;
+  const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free_bytes / kWalSpareFreeSpaceFactor < options_.spare_bytes) return false;
+
+  const std::string path = SparePath();
+  const int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  static const std::string zeros(kWalSpareChunkBytes, '\0');
+  bool ok = true;
+  for (uint64_t offset = 0; ok && offset < options_.spare_bytes; offset += zeros.size()) {
+    if (stopping_) ok = false;
+    const size_t chunk =
+        static_cast<size_t>(std::min<uint64_t>(zeros.size(), options_.spare_bytes - offset));
+    ok = ok && WriteFullyAt(fd, zeros.data(), chunk, static_cast<off_t>(offset));
+  }
+  // fsync, not fdatasync: the size and the block map must be durable, so that later overwrites
+  // need no metadata.
+  ok = ok && ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok) (void)::unlink(path.c_str());
+  return ok;
+}
+
+}  // namespace lifeboat::eventlog
