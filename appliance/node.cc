@@ -291,6 +291,10 @@ std::string Node::StatusJson() {
       .Uint("projection_lag", runner_->lag(last))
       .String("data_dir", config_.node.data_dir)
       .Raw("listeners", listeners)
+      .Raw("log_wal_files", json::ObjectWriter()
+                                .Uint("preallocated", log_->preallocated_wal_files())
+                                .Uint("plain", log_->plain_wal_files())
+                                .Finish())
       .Bool("read_only", writer_ == nullptr || writer_->read_only());
   if (directory_service_) writer.Raw("directory", directory_service_->StatusJson(env_.WallNow()));
   if (smtp_) {

@@ -11,8 +11,10 @@
 // Durability: every mutating call is a synced LevelDB write (WriteOptions::sync) and returns only
 // once the WAL is fdatasync'ed (STYLE.md rule 5), and each new WAL file's name is made durable
 // (directory fsync) before it receives records (wal_dir_sync_env.h). A crash loses only calls that
-// had not returned. A torn WAL tail (the writer died mid-record) is dropped by LevelDB recovery:
-// those records were never acknowledged. A complete but corrupt record fails Open (paranoid checks)
+// had not returned. WAL files are zero-filled spares (preallocated_wal_env.h), so a synced write
+// overwrites synced blocks and needs no metadata. A torn WAL tail (the writer died mid-record) is
+// dropped at Open (wal_tail.h trims it, then LevelDB recovers): those records were never
+// acknowledged. A complete but corrupt record fails Open (paranoid checks)
 // or the Read that meets it with Corruption naming the index: it is never skipped or "repaired"
 // into wrong data.
 //
