@@ -174,8 +174,8 @@ TEST(PreallocatedWalStoreTest, RecordsSurviveReopenAcrossManyPreallocatedWals) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(store->preallocated_wal_files(), 1u);  // the first spare is made in Open
     for (uint64_t index = 1; index <= kRecords; ++index) Append(*store, index, 3000);
+    // Later WALs are preallocated when the filler kept up, plain otherwise: both must recover.
     EXPECT_GE(store->preallocated_wal_files() + store->plain_wal_files(), 5u);
-    EXPECT_EQ(std::filesystem::file_size(NewestWal(dir.path())) % (1u << 20), kWriteBuffer);
   }
   auto store = OpenStore(dir.path(), kWriteBuffer);
   ASSERT_NE(store, nullptr);
