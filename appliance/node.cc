@@ -168,6 +168,15 @@ void Node::OnApplied(Result<uint64_t> applied_index) {
     return;
   }
   RefreshGauges();
+  if (admin_server_) admin_server_->NotifyApplied(*applied_index);
+}
+
+uint64_t Node::LogLastIndex() {
+  return log_->last_index();
+}
+
+uint64_t Node::ProjectionAppliedIndex() {
+  return runner_->applied_index();
 }
 
 void Node::RefreshGauges() {

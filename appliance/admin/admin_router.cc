@@ -161,8 +161,35 @@ AdminResponse AdminRouter::Handle(const AdminRequest& request) {
   return (this->*(endpoint->handle))(request);
 }
 
-AdminResponse AdminRouter::HandleStatus(const AdminRequest&) {
-  return Json(200, backend_.StatusJson());
+AdminResponse AdminRouter::HandleStatus(const AdminRequest& request) {
+  Result<std::optional<std::string>> wait_applied = QueryText(request.query, "wait_applied");
+  if (!wait_applied.ok()) return JsonError(400, wait_applied.status().message());
+  if (!wait_applied->has_value()) return Json(200, backend_.StatusJson());
+  uint64_t target = 0;
+  if (**wait_applied == "last") {
+    target = backend_.LogLastIndex();
+  } else {
+    const std::string& text = **wait_applied;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), target);
+    if (error != std::errc() || end != text.data() + text.size()) {
+      return JsonError(400, "wait_applied: expected an index or \"last\", got \"" + text + "\"");
+    }
+  }
+  Result<uint64_t> bound_ms =
+      QueryLimit(request.query, "wait_ms", kAdminWaitMillisecondsMax, kAdminWaitMillisecondsMax);
+  if (!bound_ms.ok()) return JsonError(400, bound_ms.status().message());
+  if (backend_.ProjectionAppliedIndex() >= target) return Json(200, backend_.StatusJson());
+  AdminResponse later;
+  later.wait = AppliedWait{target, *bound_ms};
+  return later;
+}
+
+AdminResponse AdminRouter::AnswerWait(const AppliedWait& wait) {
+  const uint64_t applied = backend_.ProjectionAppliedIndex();
+  if (applied >= wait.applied_index) return Json(200, backend_.StatusJson());
+  return JsonError(503, "the projections applied index " + std::to_string(applied) + " of " +
+                            std::to_string(wait.applied_index) + " within " +
+                            std::to_string(wait.bound_ms) + " ms");
 }
 
 AdminResponse AdminRouter::HandleMetrics(const AdminRequest&) {

@@ -3,6 +3,9 @@
 // response out. The evhttp driver (admin_server.h) only moves bytes. Endpoints:
 //   GET /healthz              no auth: "ok" (liveness for systemd and the integration test)
 //   GET /v1/status            JSON: identity, version, uptime, log and projection indices, ...
+//   GET /v1/status?wait_applied=N|last&wait_ms=T  the same, answered once the projections have
+//                               applied index N ("last": the log's last index when asked), so
+//                               a reader sees what was acknowledged; 503 if not within T ms
 //   GET /metrics              Prometheus text format
 //   GET /v1/log?from=N&count=M  events as JSON, one object per line ("application/x-ndjson")
 //   GET /v1/mailboxes?limit=N   mailboxes, one JSON object per line (`lifeboat mailbox ls`)
@@ -22,6 +25,7 @@
 // missing or wrong token gets 401 with WWW-Authenticate: Bearer (RFC 6750 section 3).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +41,11 @@ inline constexpr size_t kAdminRequestBodyBytesMax = 4 * 1024;  // no endpoint ta
 inline constexpr int kAdminRequestTimeoutSeconds = 10;
 inline constexpr uint64_t kAdminLogCountDefault = 20;
 inline constexpr uint64_t kAdminLogCountMax = 1000;
+// A status request may wait this long for the projections, at most: under the CLI's socket
+// timeout and evhttp's connection timeout (kAdminClientTimeoutSeconds,
+// kAdminRequestTimeoutSeconds).
+inline constexpr uint64_t kAdminWaitMillisecondsMax = 8000;
+inline constexpr size_t kAdminWaitingRequestsMax = 64;  // held at once (admin_server.h)
 
 struct AdminRequest {
   std::string method;         // "GET", "POST"
@@ -45,11 +54,19 @@ struct AdminRequest {
   std::string authorization;  // the Authorization header, "" when absent
 };
 
+// A request that is answered later: once the projections have applied `applied_index`, or after
+// `bound_ms`. The driver holds the request and calls AdminRouter::AnswerWait (admin_server.h).
+struct AppliedWait {
+  uint64_t applied_index = 0;
+  uint64_t bound_ms = 0;
+};
+
 struct AdminResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<AppliedWait> wait;  // set: no answer yet, the fields above are unused
 };
 
 // What the API reads from the node. Implemented by the node; loop thread.
@@ -57,6 +74,8 @@ class AdminBackend {
  public:
   virtual ~AdminBackend() = default;
   virtual std::string StatusJson() = 0;
+  virtual uint64_t LogLastIndex() = 0;
+  virtual uint64_t ProjectionAppliedIndex() = 0;
   virtual std::string MetricsText() = 0;
   // Events from..from+count-1 (clamped to the log), one JSON object per line. NotFound when
   // `from` is outside the log.
@@ -88,6 +107,8 @@ class AdminRouter {
       : backend_(backend), token_(std::move(token)) {}
 
   AdminResponse Handle(const AdminRequest& request);
+  // The answer to a request Handle deferred: the status if the index is applied, else 503.
+  AdminResponse AnswerWait(const AppliedWait& wait);
 
  private:
   struct Endpoint {

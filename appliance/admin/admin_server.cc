@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -10,6 +11,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
+
+#include "appliance/env/check.h"
 
 namespace lifeboat::admin {
 
@@ -65,11 +69,25 @@ uint16_t BoundPort(evutil_socket_t fd) {
   return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
 }
 
+void Send(evhttp_request* request, const AdminResponse& response) {
+  evkeyvalq* headers = evhttp_request_get_output_headers(request);
+  evhttp_add_header(headers, "Content-Type", response.content_type.c_str());
+  evhttp_add_header(headers, "Cache-Control", "no-store");
+  for (const auto& [name, value] : response.headers) {
+    evhttp_add_header(headers, name.c_str(), value.c_str());
+  }
+  evbuffer* body = evbuffer_new();
+  evbuffer_add(body, response.body.data(), response.body.size());
+  evhttp_send_reply(request, response.status, ReasonPhrase(response.status).c_str(), body);
+  evbuffer_free(body);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<AdminServer>> AdminServer::Start(event_base* base, const std::string& host,
                                                         uint16_t port, AdminRouter& router) {
   std::unique_ptr<AdminServer> server(new AdminServer(router));
+  server->base_ = base;
   server->http_ = evhttp_new(base);
   if (server->http_ == nullptr) return Status::IoError("admin: evhttp_new failed");
   evhttp_set_max_headers_size(server->http_, kAdminRequestBytesMax);
@@ -94,8 +112,79 @@ AdminServer::~AdminServer() {
 }
 
 void AdminServer::Stop() {
+  // Connections first: evhttp frees the held requests with them (and may report the closes).
   if (http_ != nullptr) evhttp_free(http_);
   http_ = nullptr;
+  while (!waiters_.empty()) Forget(waiters_.begin());
+}
+
+void AdminServer::Hold(evhttp_request* request, const AppliedWait& wait) {
+  if (waiters_.size() >= kAdminWaitingRequestsMax) {
+    AdminResponse busy;
+    busy.status = 503;
+    busy.body = "too many status requests waiting (" + std::to_string(kAdminWaitingRequestsMax) +
+                "): try again\n";
+    Send(request, busy);
+    return;
+  }
+  Waiter& waiter = waiters_.emplace_back(
+      Waiter{this, request, evhttp_request_get_connection(request), wait, nullptr, nullptr});
+  evhttp_connection_set_closecb(waiter.connection, &AdminServer::OnConnectionClose, this);
+  waiter.timer = evtimer_new(base_, &AdminServer::OnWaitTimeout, &waiter);
+  LB_CHECK(waiter.timer != nullptr);
+  const evutil_socket_t fd =
+      bufferevent_getfd(evhttp_connection_get_bufferevent(waiter.connection));
+  waiter.peer_closed = event_new(base_, fd, EV_CLOSED, &AdminServer::OnWaitTimeout, &waiter);
+  if (waiter.peer_closed != nullptr && event_add(waiter.peer_closed, nullptr) != 0) {
+    event_free(waiter.peer_closed);
+    waiter.peer_closed = nullptr;
+  }
+  const timeval bound{static_cast<time_t>(wait.bound_ms / 1000),
+                      static_cast<suseconds_t>((wait.bound_ms % 1000) * 1000)};
+  evtimer_add(waiter.timer, &bound);
+}
+
+void AdminServer::NotifyApplied(uint64_t applied_index) {
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    auto next = std::next(it);
+    if (it->wait.applied_index <= applied_index) Answer(it);
+    it = next;
+  }
+}
+
+void AdminServer::OnWaitTimeout(int, short, void* arg) {
+  auto* waiter = static_cast<Waiter*>(arg);
+  AdminServer* server = waiter->server;
+  for (auto it = server->waiters_.begin(); it != server->waiters_.end(); ++it) {
+    if (&*it == waiter) {
+      // The bound passed, or the client left (the answer then lets evhttp find the dead socket):
+      // 200 if the index was applied meanwhile, else 503.
+      server->Answer(it);
+      return;
+    }
+  }
+}
+
+void AdminServer::OnConnectionClose(evhttp_connection* connection, void* arg) {
+  auto* server = static_cast<AdminServer*>(arg);
+  for (auto it = server->waiters_.begin(); it != server->waiters_.end();) {
+    auto next = std::next(it);
+    if (it->connection == connection) server->Forget(it);
+    it = next;
+  }
+}
+
+void AdminServer::Answer(std::list<Waiter>::iterator waiter) {
+  evhttp_request* request = waiter->request;
+  const AppliedWait wait = waiter->wait;
+  Forget(waiter);
+  Send(request, router_.AnswerWait(wait));
+}
+
+void AdminServer::Forget(std::list<Waiter>::iterator waiter) {
+  if (waiter->timer != nullptr) event_free(waiter->timer);
+  if (waiter->peer_closed != nullptr) event_free(waiter->peer_closed);
+  waiters_.erase(waiter);
 }
 
 void AdminServer::OnRequest(evhttp_request* request, void* arg) {
@@ -112,17 +201,11 @@ void AdminServer::OnRequest(evhttp_request* request, void* arg) {
   admin_request.authorization = authorization != nullptr ? authorization : "";
 
   AdminResponse response = server->router_.Handle(admin_request);
-
-  evkeyvalq* headers = evhttp_request_get_output_headers(request);
-  evhttp_add_header(headers, "Content-Type", response.content_type.c_str());
-  evhttp_add_header(headers, "Cache-Control", "no-store");
-  for (const auto& [name, value] : response.headers) {
-    evhttp_add_header(headers, name.c_str(), value.c_str());
+  if (response.wait.has_value()) {
+    server->Hold(request, *response.wait);
+    return;
   }
-  evbuffer* body = evbuffer_new();
-  evbuffer_add(body, response.body.data(), response.body.size());
-  evhttp_send_reply(request, response.status, ReasonPhrase(response.status).c_str(), body);
-  evbuffer_free(body);
+  Send(request, response);
 }
 
 }  // namespace lifeboat::admin

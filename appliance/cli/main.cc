@@ -9,7 +9,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: lifeboat serve [--config FILE]\n"
-    "       lifeboat status [--json] [--config FILE]\n"
+    "       lifeboat status [--json] [--wait-applied] [--config FILE]\n"
     "       lifeboat log tail [-n N] [--config FILE]\n"
     "       lifeboat log show INDEX [--config FILE]\n"
     "       lifeboat rebuild [--config FILE]\n"

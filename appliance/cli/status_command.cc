@@ -1,4 +1,7 @@
-// lifeboat status [--json] [--config FILE]: asks the running node's admin API.
+// lifeboat status [--json] [--wait-applied] [--config FILE]: asks the running node's admin API.
+// --wait-applied answers once the mailbox and directory views hold everything the log held when
+// asked (read your writes after sending mail or importing users), or fails after
+// kAdminWaitMillisecondsMax.
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -12,12 +15,13 @@ namespace lifeboat::cli {
 int StatusCommand(const Args& arguments) {
   Args args = arguments;
   bool as_json = TakeFlag(args, "--json");
+  bool wait_applied = TakeFlag(args, "--wait-applied");
   auto config_flag = TakeOption(args, "--config");
   if (!config_flag.ok()) return UsageError(config_flag.status().message());
   if (!args.empty()) return UsageError("status: unexpected argument \"" + args.front() + "\"");
   auto config = LoadConfig(*config_flag);
   if (!config.ok()) return Fail(config.status().message());
-  auto body = QueryNode(*config, "/v1/status");
+  auto body = QueryNode(*config, wait_applied ? "/v1/status?wait_applied=last" : "/v1/status");
   if (!body.ok()) return Fail("status: " + body.status().message());
   if (as_json) {
     std::fputs(body->c_str(), stdout);

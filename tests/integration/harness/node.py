@@ -233,3 +233,10 @@ class LifeboatNode:
     def status(self):
         """`lifeboat status --json` from the running node."""
         return json.loads(self.cli("status", "--json").stdout)
+
+    def wait_applied(self):
+        """`lifeboat status --wait-applied --json`: returns (the status) once the mailbox and
+        directory views hold everything the log held when asked, so mail that got 250 before
+        this call is listed after it. The node answers when its projections catch up (no
+        polling); the command fails if they do not within its bound."""
+        return json.loads(self.cli("status", "--wait-applied", "--json").stdout)

@@ -18,8 +18,6 @@ from harness import smtp_wire  # noqa: E402
 from harness import waiting  # noqa: E402
 from harness import workspace  # noqa: E402
 
-# A committed mail reaches the mailbox projection within milliseconds; allow for a busy machine.
-PROJECTION_TIMEOUT_SECONDS = 30
 SMTP_TIMEOUT_SECONDS = 30
 
 
@@ -69,13 +67,13 @@ class NodeTestCase(unittest.TestCase):
         self.addCleanup(connection.close)
         return connection
 
-    def wait_for_subject(self, address, subject, timeout_seconds=PROJECTION_TIMEOUT_SECONDS):
-        """Waits until a message with `subject` is in `address`'s mailbox; returns all subjects."""
-        def present():
-            subjects = self.node.subjects(address)
-            return subjects if subject in subjects else None
-        return waiting.wait_until(present, timeout_seconds,
-                                  f"subject {subject!r} in the mailbox of {address}")
+    def wait_for_subject(self, address, subject):
+        """After a 250 from the node: waits until its views hold what its log holds, then checks
+        that a message with `subject` is in `address`'s mailbox; returns all subjects."""
+        self.node.wait_applied()
+        subjects = self.node.subjects(address)
+        self.assertIn(subject, subjects, f"subject {subject!r} in the mailbox of {address}")
+        return subjects
 
     def wait_sessions_closed(self, timeout_seconds=SMTP_TIMEOUT_SECONDS):
         """Waits until the node counts no open SMTP session (earlier tests' sessions are gone)."""

@@ -4,42 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "appliance/admin/admin_token.h"
+#include "tests/unit/appliance/fake_admin_backend.h"
 
 namespace lifeboat::admin {
 namespace {
 
-class FakeBackend : public AdminBackend {
- public:
-  std::string StatusJson() override { return "{\"node_id\":\"n1\"}"; }
-  std::string MetricsText() override { return "lifeboat_log_last_index 3\n"; }
-  Result<std::string> LogJson(uint64_t from, uint64_t count) override {
-    last_from = from;
-    last_count = count;
-    if (from > 100) return Status::NotFound("index " + std::to_string(from) + " is not in the log");
-    return std::string("{\"index\":\"1\"}\n");
-  }
-  // The mailbox and directory endpoints are tested in admin_mailbox_router_test.cc.
-  Result<std::string> MailboxesJson(uint64_t) override { return std::string(); }
-  Result<std::string> MailboxMessagesJson(std::string_view, std::string_view, uint64_t) override {
-    return std::string();
-  }
-  Result<std::string> MessageJson(std::string_view, std::string_view) override {
-    return std::string("{}");
-  }
-  Result<std::string> RawMessage(std::string_view, std::string_view) override {
-    return std::string();
-  }
-  std::string DirectoryStatusJson() override { return "{}"; }
-  Result<std::string> DirectoryEntryJson(std::string_view) override { return std::string("{}"); }
-  Result<std::string> DirectorySearchJson(std::string_view, uint64_t) override {
-    return std::string();
-  }
-  Result<std::string> StartDirectorySync(bool, bool) override { return std::string("{}"); }
-  Result<std::string> StartDirectoryImport(bool) override { return std::string("{}"); }
-  Result<std::string> DirectoryActionJson(uint64_t) override { return std::string("{}"); }
-  uint64_t last_from = 0;
-  uint64_t last_count = 0;
-};
+using testing::FakeBackend;
 
 constexpr char kToken[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -110,6 +80,51 @@ TEST(AdminRouterTest, LogQueryIsParsedAndBounded) {
   EXPECT_EQ(not_a_number.status, 400);
   EXPECT_EQ(not_a_number.body, "{\"error\":\"from=x1: expected a decimal integer\"}\n");
   EXPECT_EQ(router.Handle(Get("/v1/log", "from=101")).status, 404);
+}
+
+TEST(AdminRouterTest, StatusWaitsOnlyWhileTheIndexIsNotApplied) {
+  FakeBackend backend;
+  backend.log_last_index = 7;
+  backend.applied_index = 3;
+  AdminRouter router(backend, kToken);
+
+  AdminResponse now = router.Handle(Get("/v1/status"));
+  EXPECT_EQ(now.status, 200);
+  EXPECT_FALSE(now.wait.has_value());
+  now = router.Handle(Get("/v1/status", "wait_applied=3"));
+  EXPECT_EQ(now.status, 200);
+  EXPECT_FALSE(now.wait.has_value()) << "index 3 is applied: no wait";
+
+  AdminResponse later = router.Handle(Get("/v1/status", "wait_applied=last"));
+  ASSERT_TRUE(later.wait.has_value());
+  EXPECT_EQ(later.wait->applied_index, 7u);  // the log's last index when asked
+  EXPECT_EQ(later.wait->bound_ms, kAdminWaitMillisecondsMax);
+  later = router.Handle(Get("/v1/status", "wait_applied=5&wait_ms=250"));
+  ASSERT_TRUE(later.wait.has_value());
+  EXPECT_EQ(later.wait->applied_index, 5u);
+  EXPECT_EQ(later.wait->bound_ms, 250u);
+
+  // Answered when its time comes: 503 naming how far the projections got, or the status.
+  AdminResponse late = router.AnswerWait(*later.wait);
+  EXPECT_EQ(late.status, 503);
+  EXPECT_NE(late.body.find("applied index 3 of 5 within 250 ms"), std::string::npos) << late.body;
+  backend.applied_index = 5;
+  AdminResponse done = router.AnswerWait(*later.wait);
+  EXPECT_EQ(done.status, 200);
+  EXPECT_NE(done.body.find("\"node_id\":\"n1\""), std::string::npos) << done.body;
+}
+
+TEST(AdminRouterTest, StatusWaitParametersAreChecked) {
+  FakeBackend backend;
+  AdminRouter router(backend, kToken);
+  for (const char* query : {"wait_applied=soon", "wait_applied=-1", "wait_applied=5&wait_ms=0",
+                            "wait_applied=5&wait_ms=8001", "wait_applied=5&wait_ms=x"}) {
+    AdminResponse response = router.Handle(Get("/v1/status", query));
+    EXPECT_EQ(response.status, 400) << query;
+    EXPECT_FALSE(response.wait.has_value()) << query;
+  }
+  // Without the token nothing waits.
+  EXPECT_EQ(router.Handle(Get("/v1/status", "wait_applied=last", false)).status, 401);
 }
 
 TEST(AdminRouterTest, OnlyGetIsAllowed) {

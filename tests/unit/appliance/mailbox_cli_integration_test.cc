@@ -13,20 +13,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "tests/unit/appliance/child_process.h"
 
 namespace {
 
-// The projection folds a committed mail within milliseconds; allow a slow machine 10 s.
-constexpr int kProjectionWaitTriesMax = 100;
-constexpr std::chrono::milliseconds kProjectionWaitInterval{100};
 constexpr char kSubject[] = "Quarterly numbers for the lifeboat test";
 
 using lifeboat::testing::Child;
@@ -139,28 +134,18 @@ class MailboxCliIntegrationTest : public ::testing::Test {
     EXPECT_EQ(smtp.Say("QUIT").substr(0, 4), "221 ");
   }
 
-  // `directory status --json` until the imported entries are folded into the view: "import
-  // done" means durable, and RCPT checks read the view the projection fills after commit.
-  void WaitForDirectoryEntries(const std::string& expected) {
+  // `status --wait-applied`: answers once the views hold everything the log held when asked.
+  // The import is durable once the node logs "import done", a mail once it got 250; the views
+  // fold them just after, and this waits for exactly that, event-driven on the node's side.
+  void WaitForViews() {
     std::string output;
-    for (int attempt = 0; attempt < kProjectionWaitTriesMax; ++attempt) {
-      int code = RunLifeboat({"directory", "status", "--json", "--config", config_}, output);
-      if (code == 0 && output.find(expected) != std::string::npos) return;
-      std::this_thread::sleep_for(kProjectionWaitInterval);
-    }
-    ADD_FAILURE() << "the directory never reached " << expected << ": " << output;
+    int code = RunLifeboat({"status", "--wait-applied", "--json", "--config", config_}, output);
+    ASSERT_EQ(code, 0) << output;
   }
 
-  // `mailbox list alice --json` until it shows the mail (the projection applies it after commit).
-  std::string WaitForMailInList() {
+  std::string Run(const std::vector<std::string>& args) {
     std::string output;
-    for (int attempt = 0; attempt < kProjectionWaitTriesMax; ++attempt) {
-      int code = RunLifeboat(
-          {"mailbox", "list", "alice@corp.example.test", "--json", "--config", config_}, output);
-      if (code == 0 && output.find(kSubject) != std::string::npos) return output;
-      std::this_thread::sleep_for(kProjectionWaitInterval);
-    }
-    ADD_FAILURE() << "the mail never showed up in `mailbox list`: " << output;
+    EXPECT_EQ(RunLifeboat(args, output), 0) << output;
     return output;
   }
 
@@ -183,10 +168,15 @@ TEST_F(MailboxCliIntegrationTest, MailAndDirectoryThroughTheNodeThenFromTheDataD
   std::string serve_output;
   ASSERT_TRUE(ReadUntil(serve.output_fd, serve_output, "\"msg\":\"import done\"")) << serve_output;
   ASSERT_TRUE(ReadUntil(serve.output_fd, serve_output, "\"msg\":\"started\"")) << serve_output;
-  WaitForDirectoryEntries("\"entries\":3");
+  WaitForViews();
+  const std::string directory = Run({"directory", "status", "--json", "--config", config_});
+  EXPECT_NE(directory.find("\"entries\":3"), std::string::npos) << directory;
 
   SendMailToAlice();
-  std::string listed = WaitForMailInList();
+  WaitForViews();
+  const std::string listed =
+      Run({"mailbox", "list", "alice@corp.example.test", "--json", "--config", config_});
+  EXPECT_NE(listed.find(kSubject), std::string::npos) << listed;
   for (const char* key :
        {"\"mailbox_id\":\"", "\"message_id\":\"", "\"mail_id\":\"", "\"folder\":\"Inbox\"",
         "\"from\":\"bob@outside.example\"", "\"size_bytes\":", "\"received_unix_micros\":",
