@@ -18,6 +18,7 @@ struct LibeventEnv::Timer {
   LibeventEnv* env = nullptr;
   TimerId id = 0;
   event* ev = nullptr;
+  MonoTime deadline{};  // on MonotonicNow's clock
   std::function<void()> callback;
 };
 
@@ -88,6 +89,7 @@ TimerId LibeventEnv::StartTimer(Duration after, std::function<void()> callback) 
   timer->env = this;
   timer->id = next_timer_id_++;
   timer->callback = std::move(callback);
+  timer->deadline = MonotonicNow() + after;
   timer->ev = evtimer_new(base_, &LibeventEnv::OnTimer, timer.get());
   LB_CHECK(timer->ev != nullptr);
   timeval tv = ToTimeval(after);
@@ -109,6 +111,16 @@ void LibeventEnv::OnTimer(int, short, void* arg) {
   LibeventEnv* env = timer->env;
   auto it = env->timers_.find(timer->id);
   LB_CHECK(it != env->timers_.end());
+  // libevent reads CLOCK_MONOTONIC_COARSE (one jiffy, 1-4 ms) unless the base asks for
+  // EVENT_BASE_FLAG_PRECISE_TIMER, which on Linux costs a timerfd_settime(2) per loop turn. So a
+  // timer may fire up to a jiffy before `after` has passed on MonotonicNow's clock; env.h
+  // promises "once `after` has elapsed", so the early one waits out the rest.
+  const MonoTime now = env->MonotonicNow();
+  if (now < timer->deadline) {
+    timeval rest = ToTimeval(timer->deadline - now);
+    LB_CHECK(evtimer_add(timer->ev, &rest) == 0);
+    return;
+  }
   // The id is invalid from here on (env.h): take the callback out before running it, so the
   // callback may start or cancel timers freely.
   std::unique_ptr<Timer> owned = std::move(it->second);
