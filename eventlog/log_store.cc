@@ -75,7 +75,9 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const LogStoreOptions& options)
   db_options.block_cache = store->block_cache_.get();
   db_options.write_buffer_size = options.write_buffer_bytes;
   leveldb::Env* base = options.leveldb_env != nullptr ? options.leveldb_env : DefaultLevelDbEnv();
-  if (options.preallocate_wal && options.leveldb_env == nullptr) {
+  // Real files (no injected Env): WALs a preallocating node wrote may end in zeros or a torn
+  // record, so they are trimmed first, under LevelDB's lock (preallocated_wal_env.h).
+  if (options.leveldb_env == nullptr && options.preallocate_wal) {
     PreallocatedWalOptions wal_options{options.path,
                                        options.write_buffer_bytes + kWalSpareSlackBytes};
     Result<std::unique_ptr<PreallocatedWalEnv>> preallocated =
@@ -86,6 +88,11 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const LogStoreOptions& options)
     }
     store->preallocated_env_ = std::move(preallocated).value();
     base = store->preallocated_env_.get();
+  } else if (options.leveldb_env == nullptr) {
+    Status trimmed = TrimWriteAheadLogs(options.path);
+    if (!trimmed.ok()) {
+      return Status(trimmed.code(), "opening log " + options.path + ": " + trimmed.message());
+    }
   }
   store->env_ = std::make_unique<WalDirSyncEnv>(
       base, options.sync_directory != nullptr ? options.sync_directory : SyncDirectoryPosix);
@@ -94,6 +101,7 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const LogStoreOptions& options)
   LB_RETURN_IF_ERROR(
       FromLevelDb(leveldb::DB::Open(db_options, options.path, &db), "opening log " + options.path));
   store->db_.reset(db);
+  if (store->preallocated_env_ != nullptr) store->preallocated_env_->StartFiller();
   LB_RETURN_IF_ERROR(store->LoadRange());
   return store;
 }

@@ -90,7 +90,9 @@ struct LogStoreOptions {
   // memtable flushes and compactions under fault injection.
   size_t write_buffer_bytes = 8u << 20;
   // Write the WAL into zero-filled files (preallocated_wal_env.h): synced appends cost about
-  // 40% less. Only with LevelDB's POSIX Env: ignored when `leveldb_env` is injected.
+  // 40% less. Only with LevelDB's POSIX Env: ignored when `leveldb_env` is injected. Off for a
+  // short-lived reader (the offline CLI), which needs no spare file; its WALs are trimmed all
+  // the same.
   bool preallocate_wal = true;
 };
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <utility>
 
 #include "appliance/env/check.h"
@@ -16,10 +17,6 @@
 
 namespace lifeboat::eventlog {
 namespace {
-
-bool IsWriteAheadLog(std::string_view name) {
-  return name.size() >= 4 && name.substr(name.size() - 4) == ".log";
-}
 
 std::string Errno(std::string_view what, const std::string& path) {
   return std::string(what) + " " + path + ": " + std::strerror(errno);
@@ -98,27 +95,8 @@ class PreallocatedWalFile final : public leveldb::WritableFile {
 
 Status TrimOne(const std::string& path) {
   std::string bytes;
-  {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status::IoError(Errno("open", path));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      ::close(fd);
-      return Status::IoError(Errno("stat", path));
-    }
-    bytes.resize(static_cast<size_t>(st.st_size));
-    size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n = ::pread(fd, bytes.data() + done, bytes.size() - done, done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        ::close(fd);
-        return Status::IoError(Errno("read", path));
-      }
-      done += static_cast<size_t>(n);
-    }
-    ::close(fd);
-  }
+  leveldb::Status read = leveldb::ReadFileToString(leveldb::Env::Default(), path, &bytes);
+  if (!read.ok()) return Status::IoError("reading " + read.ToString());
   Result<uint64_t> end = wal::FindEnd(bytes);
   if (!end.ok()) return Status::Corruption(path + ": " + end.status().message());
   if (*end == bytes.size()) return Status::Ok();
@@ -132,46 +110,77 @@ Status TrimOne(const std::string& path) {
   return status;
 }
 
-}  // namespace
-
-Status TrimWriteAheadLogs(const std::string& directory) {
+Status TrimAll(const std::string& directory) {
   std::error_code error;
   std::filesystem::directory_iterator it(directory, error);
-  if (error) {
-    if (error == std::errc::no_such_file_or_directory) return Status::Ok();  // a new store
-    return Status::IoError("listing " + directory + ": " + error.message());
-  }
+  if (error) return Status::IoError("listing " + directory + ": " + error.message());
   for (const auto& entry : it) {
     const std::string name = entry.path().filename().string();
-    if (!IsWriteAheadLog(name) || !entry.is_regular_file()) continue;
+    if (!wal::IsWriteAheadLogName(name) || !entry.is_regular_file()) continue;
     LB_RETURN_IF_ERROR(TrimOne(entry.path().string()));
   }
   return Status::Ok();
 }
 
+// Runs `work` holding LevelDB's own LOCK of `directory` (an fcntl lock; DB::Open takes the same
+// one), then releases it. Its error names the lock when a running node, or this process, holds
+// the log: then nothing in the directory is touched.
+Status UnderLogLock(const std::string& directory, const std::function<Status()>& work) {
+  leveldb::Env* posix = leveldb::Env::Default();
+  leveldb::FileLock* lock = nullptr;
+  leveldb::Status locked = posix->LockFile(directory + "/LOCK", &lock);
+  if (!locked.ok()) return Status::IoError(locked.ToString());
+  Status status = work();
+  leveldb::Status unlocked = posix->UnlockFile(lock);
+  if (status.ok() && !unlocked.ok()) status = Status::IoError(unlocked.ToString());
+  return status;
+}
+
+bool DirectoryExists(const std::string& directory) {
+  struct stat st {};
+  return ::stat(directory.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+Status TrimWriteAheadLogs(const std::string& directory) {
+  if (!DirectoryExists(directory)) return Status::Ok();  // a new store: LevelDB creates it
+  return UnderLogLock(directory, [&] { return TrimAll(directory); });
+}
+
 Result<std::unique_ptr<PreallocatedWalEnv>> PreallocatedWalEnv::Open(
     leveldb::Env* posix, PreallocatedWalOptions options) {
   LB_CHECK(options.spare_bytes > 0);
-  LB_RETURN_IF_ERROR(TrimWriteAheadLogs(options.directory));
-  // A leftover spare may be half filled: make a new one.
-  const std::string spare = options.directory + "/" + std::string(kWalSpareName);
-  if (::unlink(spare.c_str()) != 0 && errno != ENOENT) {
-    return Status::IoError(Errno("removing", spare));
-  }
-  // LevelDB would create the directory in DB::Open; the first spare needs it now.
+  // LevelDB would create the directory in DB::Open; the lock file and the spare need it now.
   if (::mkdir(options.directory.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status::IoError(Errno("creating", options.directory));
   }
-  return std::unique_ptr<PreallocatedWalEnv>(new PreallocatedWalEnv(posix, std::move(options)));
+  std::unique_ptr<PreallocatedWalEnv> env(new PreallocatedWalEnv(posix, std::move(options)));
+  LB_RETURN_IF_ERROR(UnderLogLock(env->options_.directory, [&]() -> Status {
+    LB_RETURN_IF_ERROR(TrimAll(env->options_.directory));
+    // A leftover spare may be half filled: make a new one, which the WAL LevelDB opens next
+    // gets. Made under the lock: after it is released nothing here writes until StartFiller.
+    const std::string spare = env->SparePath();
+    if (::unlink(spare.c_str()) != 0 && errno != ENOENT) {
+      return Status::IoError(Errno("removing", spare));
+    }
+    env->spare_ready_ = env->FillSpare();
+    return Status::Ok();
+  }));
+  return env;
+}
+
+void PreallocatedWalEnv::StartFiller() {
+  LB_CHECK(!filler_.joinable());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    want_spare_ = !spare_ready_;
+  }
+  filler_ = std::thread([this] { FillLoop(); });
 }
 
 PreallocatedWalEnv::PreallocatedWalEnv(leveldb::Env* posix, PreallocatedWalOptions options)
-    : leveldb::EnvWrapper(posix), options_(std::move(options)) {
-  // The first spare is made here, so that the WAL LevelDB opens next is preallocated too.
-  spare_ready_ = FillSpare();
-  want_spare_ = !spare_ready_;
-  filler_ = std::thread([this] { FillLoop(); });
-}
+    : leveldb::EnvWrapper(posix), options_(std::move(options)) {}
 
 PreallocatedWalEnv::~PreallocatedWalEnv() {
   {
@@ -179,7 +188,7 @@ PreallocatedWalEnv::~PreallocatedWalEnv() {
     stopping_ = true;
   }
   changed_.notify_all();
-  filler_.join();
+  if (filler_.joinable()) filler_.join();
 }
 
 std::string PreallocatedWalEnv::SparePath() const {
@@ -189,7 +198,7 @@ std::string PreallocatedWalEnv::SparePath() const {
 leveldb::Status PreallocatedWalEnv::NewWritableFile(const std::string& name,
                                                     leveldb::WritableFile** file) {
   // One Env per log store: every WAL it is asked for lives in options_.directory.
-  if (!IsWriteAheadLog(name)) {
+  if (!wal::IsWriteAheadLogName(name)) {
     return target()->NewWritableFile(name, file);
   }
   bool take = false;

@@ -61,11 +61,15 @@ struct PreallocatedWalOptions {
 
 class PreallocatedWalEnv final : public leveldb::EnvWrapper {
  public:
-  // Trims the WALs already in `directory` (a crash may have left zeros or a torn record after
-  // the last record), removes a leftover spare, then starts the filler. `posix` is LevelDB's
-  // POSIX Env (or a wrapper of it) and must outlive this Env.
+  // Holding LevelDB's LOCK of the directory (released before returning; DB::Open takes it
+  // again), so that a log a running node writes to is never touched: trims the WALs already
+  // there (a crash may have left zeros or a torn record after the last record), replaces a
+  // leftover spare with a fresh one. The lock's error when another holder has it. `posix` is
+  // LevelDB's POSIX Env (or a wrapper of it) and must outlive this Env.
   static Result<std::unique_ptr<PreallocatedWalEnv>> Open(leveldb::Env* posix,
                                                           PreallocatedWalOptions options);
+  // Starts the filler; call once DB::Open holds the lock.
+  void StartFiller();
   ~PreallocatedWalEnv() override;  // stops the filler (between chunks) and joins it
 
   PreallocatedWalEnv(const PreallocatedWalEnv&) = delete;
@@ -88,15 +92,17 @@ class PreallocatedWalEnv final : public leveldb::EnvWrapper {
   const PreallocatedWalOptions options_;
   std::mutex mutex_;
   std::condition_variable changed_;
-  bool want_spare_ = true;    // guarded by mutex_
+  bool want_spare_ = false;   // guarded by mutex_
   bool spare_ready_ = false;  // guarded by mutex_
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> preallocated_files_{0};
   std::atomic<uint64_t> plain_files_{0};
-  std::thread filler_;  // last: started after everything above is set up
+  std::thread filler_;  // StartFiller
 };
 
-// Trims each NNNNNN.log in `directory` to its last complete record (wal::FindEnd) and syncs it.
+// Trims each NNNNNN.log in `directory` to its last complete record (wal::FindEnd) and syncs it,
+// holding LevelDB's LOCK as Open does. For a store opened without preallocation (the offline
+// CLI) whose WALs a preallocating node wrote.
 Status TrimWriteAheadLogs(const std::string& directory);
 
 }  // namespace lifeboat::eventlog

@@ -7,16 +7,14 @@
 #include <cstring>
 #include <utility>
 
+#include "eventlog/wal_tail.h"
+
 namespace lifeboat::eventlog {
 namespace {
 
 std::string DirectoryOf(const std::string& name) {
   const size_t slash = name.rfind('/');
   return slash == std::string::npos ? std::string(".") : name.substr(0, slash);
-}
-
-bool IsWriteAheadLog(const std::string& name) {
-  return name.size() >= 4 && name.compare(name.size() - 4, 4, ".log") == 0;
 }
 
 }  // namespace
@@ -36,7 +34,7 @@ WalDirSyncEnv::WalDirSyncEnv(leveldb::Env* target, SyncDirectoryFunction sync_di
 leveldb::Status WalDirSyncEnv::NewWritableFile(const std::string& name,
                                                leveldb::WritableFile** file) {
   leveldb::Status status = target()->NewWritableFile(name, file);
-  if (!status.ok() || !IsWriteAheadLog(name)) return status;
+  if (!status.ok() || !wal::IsWriteAheadLogName(name)) return status;
   status = sync_directory_(DirectoryOf(name));
   if (!status.ok()) {
     delete *file;

@@ -37,6 +37,11 @@ inline constexpr size_t kPageBytes = 4096;
 
 enum class FragmentType : uint8_t { kZero = 0, kFull = 1, kFirst = 2, kMiddle = 3, kLast = 4 };
 
+// LevelDB names its write-ahead logs NNNNNN.log (db/filename.cc LogFileName).
+inline bool IsWriteAheadLogName(std::string_view name) {
+  return name.size() > 4 && name.substr(name.size() - 4) == ".log";
+}
+
 // Offset just after the last complete record of `log`: the length to trim the file to.
 // Corruption when a damaged fragment is followed by a complete valid record.
 Result<uint64_t> FindEnd(std::string_view log);

@@ -57,6 +57,7 @@ TEST(PreallocatedWalEnvTest, HandsOutTheZeroFilledSpareAndMakesTheNext) {
   ASSERT_NE(env, nullptr);
   const std::string spare = dir.path() + "/" + std::string(kWalSpareName);
   ASSERT_EQ(std::filesystem::file_size(spare), kSpareBytes);  // made by Open
+  env->StartFiller();  // (a store does this once DB::Open holds the lock)
 
   leveldb::WritableFile* raw = nullptr;
   ASSERT_TRUE(env->NewWritableFile(dir.path() + "/000003.log", &raw).ok());
@@ -117,6 +118,37 @@ TEST(PreallocatedWalEnvTest, OpenTrimsWalsToTheirLastRecordAndReplacesALeftoverS
   ASSERT_NE(env, nullptr);
   EXPECT_EQ(ReadFile(wal), before.substr(0, *end));
   EXPECT_EQ(std::filesystem::file_size(spare), kSpareBytes);
+}
+
+TEST(PreallocatedWalEnvTest, LogHeldByARunningStoreIsNotTouched) {
+  TempDir dir;
+  LogStoreOptions options;
+  options.path = dir.path();
+  auto running = LogStore::Open(options);  // holds LevelDB's LOCK, as a running node does
+  ASSERT_TRUE(running.ok()) << running.status().ToString();
+  LogRecord record{1, 1, std::string(3000, 'r')};
+  ASSERT_TRUE((*running)->Append({&record, 1}).ok());
+  const std::string wal = NewestWal(dir.path());
+  const std::string spare = dir.path() + "/" + std::string(kWalSpareName);
+  ASSERT_TRUE((*running)->preallocated_wal_files() == 1);
+  const std::string wal_before = ReadFile(wal);
+  const auto spare_before = std::filesystem::exists(spare) ? ReadFile(spare) : std::string();
+
+  // A second opener (the offline CLI while the node runs, or a second node) trims nothing and
+  // touches no spare: the live WAL's zeros are where the running store writes next.
+  Result<std::unique_ptr<PreallocatedWalEnv>> env =
+      PreallocatedWalEnv::Open(leveldb::Env::Default(), {dir.path(), kSpareBytes});
+  ASSERT_FALSE(env.ok());
+  EXPECT_NE(env.status().message().find("lock"), std::string::npos) << env.status().ToString();
+  options.preallocate_wal = false;
+  Status second = LogStore::Open(options).status();
+  EXPECT_FALSE(second.ok());
+  EXPECT_NE(second.message().find("lock"), std::string::npos) << second.ToString();
+  EXPECT_EQ(ReadFile(wal), wal_before);
+  EXPECT_EQ(std::filesystem::exists(spare) ? ReadFile(spare) : std::string(), spare_before);
+
+  LogRecord next{2, 1, std::string(3000, 's')};
+  EXPECT_TRUE((*running)->Append({&next, 1}).ok());
 }
 
 TEST(PreallocatedWalEnvTest, DamagedWalFailsOpenAndIsLeftAsItWas) {
