@@ -24,11 +24,16 @@ MAIL_BODY = ("x" * 70 + "\r\n") * 30  # about 2 KiB in lines under the 1000-octe
 
 
 class DiskFullTest(unittest.TestCase):
+    # 8 MiB is under 4x a WAL spare (eventlog/preallocated_wal_env.h): the log's WALs are
+    # ordinary files here, and a write past the space fails at once.
+    DISK_BYTES = TMPFS_BYTES
+    BODY = MAIL_BODY
+    PREALLOCATED_WAL = False
 
     def make_node(self, reserve_bytes):
         workdir = workspace.make(self.addCleanup)
         mountpoint = os.path.join(workdir, "disk")
-        small_disk.mount_tmpfs(mountpoint, TMPFS_BYTES, self.addCleanup)
+        small_disk.mount_tmpfs(mountpoint, self.DISK_BYTES, self.addCleanup)
         node = node_module.LifeboatNode(
             smtp_case.lifeboat_binary(), workdir, data_dir=os.path.join(mountpoint, "data"),
             smtp={"disk_reserve_bytes": reserve_bytes, "message_burst_per_ip_max": 1000000,
@@ -45,10 +50,18 @@ class DiskFullTest(unittest.TestCase):
         self.sent += 1
         if not node.running():
             raise AssertionError("the node died:\n" + node.log_tail())
-        reply = smtp_case.try_deliver(node.smtp_port, subject, RECIPIENT, body=MAIL_BODY)
+        reply = smtp_case.try_deliver(node.smtp_port, subject, RECIPIENT, body=self.BODY)
         if reply.code == 250:
             self.acknowledged.append(subject)
         return reply
+
+    def start(self, node):
+        node.start()
+        wal_files = node.status()["log_wal_files"]
+        if self.PREALLOCATED_WAL:
+            self.assertGreaterEqual(wal_files["preallocated"], 1, wal_files)
+        else:
+            self.assertEqual(wal_files["preallocated"], 0, wal_files)
 
     def deliver_until_refused(self, node):
         """Delivers until the node refuses (bounded): mails before that may get 250."""
@@ -68,7 +81,7 @@ class DiskFullTest(unittest.TestCase):
 
     def test_reserve_refuses_452_and_accepts_after_space_is_freed(self):
         node = self.make_node(RESERVE_BYTES)
-        node.start()
+        self.start(node)
         for _ in range(3):
             self.assertEqual(self.deliver(node).code, 250)
         small_disk.fill(self.filler, leave_bytes=RESERVE_BYTES // 2)
@@ -93,7 +106,7 @@ class DiskFullTest(unittest.TestCase):
 
     def test_failed_write_refuses_4xx_and_loses_nothing(self):
         node = self.make_node(0)  # no reserve: the writes themselves hit ENOSPC
-        node.start()
+        self.start(node)
         for _ in range(3):
             self.assertEqual(self.deliver(node).code, 250)
         small_disk.fill(self.filler)
@@ -122,6 +135,16 @@ class DiskFullTest(unittest.TestCase):
         self.assertEqual(self.deliver(node).code, 250)
         self.assert_no_acknowledged_mail_lost(node, "write failure, after a new mail")
         self.assertEqual(node.stop(), 0, node.log_tail())
+
+
+class DiskFullPreallocatedWalTest(DiskFullTest):
+    """The same on a 64 MiB disk, where the log writes into a preallocated WAL: once the disk is
+    full, mail still goes into the WAL's preallocated space (durable, acknowledged), then the
+    node refuses with 4xx; nothing acknowledged is lost. Bigger mails fill that space in
+    about 150 messages."""
+    DISK_BYTES = 64 * 1024 * 1024
+    BODY = ("x" * 70 + "\r\n") * 900  # about 64 KiB
+    PREALLOCATED_WAL = True
 
 
 if __name__ == "__main__":
