@@ -52,7 +52,10 @@ class FsyncFailureTest(unittest.TestCase):
             reply = self.deliver(subject)
             self.assertEqual(reply.code, 250, reply)
             acknowledged.append(subject)
-        self.assertFalse(self.node.status()["read_only"])
+        status = self.node.status()
+        self.assertFalse(status["read_only"])
+        # The WAL whose syncs fail below is a preallocated one (eventlog/preallocated_wal_env.h).
+        self.assertGreaterEqual(status["log_wal_files"]["preallocated"], 1, status)
 
         self.fiu_control("enable")
         refused = []
