@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -21,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # The private-Postfix runner is shared with the integration tests (tests/integration/harness).
 sys.path.insert(0, os.path.join(HERE, "..", "..", "integration"))
 from harness import postfix_instance  # noqa: E402
+from harness import waiting  # noqa: E402
 from harness.postfix_instance import smtp_greets  # noqa: E402
 
 DOMAIN = "example.test"
@@ -48,14 +48,11 @@ def free_port():
 
 
 def wait_until(condition, timeout_seconds, what):
-    deadline = time.monotonic() + timeout_seconds
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise BenchError(f"timed out after {timeout_seconds} s waiting for {what}")
-        time.sleep(POLL_INTERVAL_SECONDS)
+    """The tests' bounded wait (harness/waiting.py); a timeout is a BenchError here."""
+    try:
+        return waiting.wait_until(condition, timeout_seconds, what, POLL_INTERVAL_SECONDS)
+    except waiting.WaitTimeout as timeout:
+        raise BenchError(str(timeout)) from None
 
 
 def _toml(value):
