@@ -25,9 +25,10 @@ from harness import workspace
 CYCLES = int(os.environ.get("LIFEBOAT_CRASH_CYCLES", "200"))
 CLIENTS = 2
 # Mail is spread over many mailboxes: a listing shows at most 500 messages (no paging), and a
-# run acknowledges a few thousand. Message n goes to crash-(n mod MAILBOXES).
-MAILBOXES = 40
-USERS = tuple((f"crash-{i:02d}", f"crash-{i:02d}@example.test", f"Crash {i}", "")
+# run acknowledges up to about 20,000 on this machine (40 mailboxes overflowed once the log got
+# faster). Message n goes to crash-(n mod MAILBOXES).
+MAILBOXES = 120
+USERS = tuple((f"crash-{i:03d}", f"crash-{i:03d}@example.test", f"Crash {i}", "")
               for i in range(MAILBOXES))
 # A kill lands after this many acknowledgements in the cycle (random in 0..max), then a random
 # extra delay up to KILL_JITTER_SECONDS_MAX, so kills hit every phase of a transaction: the
