@@ -56,10 +56,15 @@ DirectoryService::~DirectoryService() {
 }
 
 Status DirectoryService::Start() {
+  // A fresh node serves SMTP before its first import or sync lands: until then an address it
+  // does not know yet gets 451 4.4.3, not 550 5.1.1 (the view is caught up with the log here, and
+  // nothing this process proposes has been applied yet, so the check cannot race a completion).
+  if ((config_.import_file.has_value() || sync_ != nullptr) && !projection_.HasCompletedSync()) {
+    view_.SetAwaitingFirstSync(true);
+  }
   if (config_.import_file.has_value()) {
     Status imported = ImportNow(false, [this, alive = alive_](Status status) {
       if (!*alive) return;
-      last_import_outcome_ = status.ok() ? "ok" : status.ToString();
       if (status.ok()) {
         logger_.Info(kComponent, "import done",
                      {{"file", *config_.import_file}, {"entries", view_.size()}});
@@ -70,7 +75,6 @@ Status DirectoryService::Start() {
     });
     // A bad import file is reported, never fatal: the last imported state keeps serving.
     if (!imported.ok()) {
-      last_import_outcome_ = imported.ToString();
       logger_.Error(kComponent, "import refused",
                     {{"file", *config_.import_file}, {"error", imported.ToString()}});
     }
@@ -99,18 +103,29 @@ Status DirectoryService::ImportNow(bool confirm_mass_deprovision,
     return Status::FailedPrecondition("no [directory] import_file configured");
   }
   const std::string& path = *config_.import_file;
-  // A bounded file read (kImportFileBytesMax): the start path and an operator command, both
-  // rare; the loop is not serving mail traffic from it.
-  auto text = directory::ReadImportFile(path);
-  if (!text.ok()) return text.status();
-  auto format = directory::FormatFromFileName(path);
-  if (!format.ok()) return format.status();
-  directory::SyncOptions options;
-  options.private_address_attribute = config_.private_address_attribute;
-  options.confirm_mass_deprovision = confirm_mass_deprovision;
-  auto events = directory::ComputeImport(view_.Snapshot(), BaseName(path), *text, *format, options);
-  if (!events.ok()) return events.status();
-  ProposeInOrder(std::move(events).value(), 0, std::move(done));
+  auto plan = [&]() -> Result<std::vector<events::Event>> {
+    // A bounded file read (kImportFileBytesMax): the start path and an operator command, both
+    // rare; the loop is not serving mail traffic from it.
+    auto text = directory::ReadImportFile(path);
+    if (!text.ok()) return text.status();
+    auto format = directory::FormatFromFileName(path);
+    if (!format.ok()) return format.status();
+    directory::SyncOptions options;
+    options.private_address_attribute = config_.private_address_attribute;
+    options.confirm_mass_deprovision = confirm_mass_deprovision;
+    return directory::ComputeImport(view_.Snapshot(), BaseName(path), *text, *format, options);
+  };
+  // Every import, at start or by the operator, is what `directory status` reports.
+  auto events = plan();
+  if (!events.ok()) {
+    last_import_outcome_ = events.status().ToString();
+    return events.status();
+  }
+  ProposeInOrder(std::move(events).value(), 0,
+                 [this, alive = alive_, done = std::move(done)](Status status) {
+                   if (*alive) last_import_outcome_ = status.ok() ? "ok" : status.ToString();
+                   done(status);
+                 });
   return Status::Ok();
 }
 

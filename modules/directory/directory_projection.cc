@@ -56,6 +56,7 @@ Status DirectoryProjection::Apply(const events::Event& event, eventlog::Projecti
       state.Put(Key(kSyncPrefix, completed.source()), completed.SerializeAsString());
       state.Put(Key(kSyncTimePrefix, completed.source()),
                 std::to_string(event.timestamp_unix_micros()));
+      view_.SetAwaitingFirstSync(false);
       std::unique_lock lock(sync_mutex_);
       syncs_[completed.source()] = SourceSyncInfo{completed, event.timestamp_unix_micros()};
       return Status::Ok();
@@ -119,6 +120,11 @@ void DirectoryProjection::Clear() {
   view_.Clear();
   std::unique_lock lock(sync_mutex_);
   syncs_.clear();
+}
+
+bool DirectoryProjection::HasCompletedSync() const {
+  std::shared_lock lock(sync_mutex_);
+  return !syncs_.empty();
 }
 
 std::optional<SourceSyncInfo> DirectoryProjection::LastSync(std::string_view source) const {

@@ -49,6 +49,8 @@ class DirectoryProjection : public eventlog::Projection {
 
   // The last committed sync of `source` (the cookie to resume from after a restart).
   std::optional<SourceSyncInfo> LastSync(std::string_view source) const;
+  // Whether any import or sync, from any source, has completed on this node.
+  bool HasCompletedSync() const;
 
  private:
   Status ApplyUpserted(const events::DirectoryEntry& entry, eventlog::ProjectionState& state);

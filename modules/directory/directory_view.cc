@@ -17,6 +17,11 @@ void DirectoryView::SetAcceptedDomains(const std::vector<std::string>& accepted_
   for (const std::string& domain : accepted_domains) accepted_domains_.insert(AsciiLower(domain));
 }
 
+void DirectoryView::SetAwaitingFirstSync(bool awaiting) {
+  std::unique_lock lock(mutex_);
+  awaiting_first_sync_ = awaiting;
+}
+
 bool DirectoryView::IsOurDomainLocked(std::string_view address) const {
   return accepted_domains_.count(AsciiLower(AddressDomain(address))) != 0;
 }
@@ -25,7 +30,10 @@ smtp::RecipientVerdict DirectoryView::Resolve(std::string_view address) const {
   std::shared_lock lock(mutex_);
   if (!IsOurDomainLocked(address)) return smtp::RecipientVerdict::kNotOurDomain;
   auto it = by_address_.find(AddressKey(address));
-  if (it == by_address_.end()) return smtp::RecipientVerdict::kUnknownUser;
+  if (it == by_address_.end()) {
+    return awaiting_first_sync_ ? smtp::RecipientVerdict::kDirectoryNotLoaded
+                                : smtp::RecipientVerdict::kUnknownUser;
+  }
   switch (entries_.at(it->second).kind()) {
     case events::DIRECTORY_ENTRY_KIND_USER:
       return smtp::RecipientVerdict::kMailbox;

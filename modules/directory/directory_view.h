@@ -33,10 +33,15 @@ class DirectoryView : public smtp::RecipientResolver {
   explicit DirectoryView(const std::vector<std::string>& accepted_domains);
 
   void SetAcceptedDomains(const std::vector<std::string>& accepted_domains);
+  // While set, an address of ours that the view does not know resolves to kDirectoryNotLoaded
+  // instead of kUnknownUser: the node has a directory source whose first import or sync has not
+  // been applied yet (DirectoryService sets it, the projection clears it).
+  void SetAwaitingFirstSync(bool awaiting);
 
   // smtp::RecipientResolver. Users -> kMailbox (disabled ones too: their mail is still kept,
   // as the primary system would), groups -> kList, contacts and unknown local parts in our
-  // domains -> kUnknownUser (a contact forwards elsewhere; we hold no mailbox for it).
+  // domains -> kUnknownUser (a contact forwards elsewhere; we hold no mailbox for it), or
+  // kDirectoryNotLoaded before the first sync (SetAwaitingFirstSync).
   smtp::RecipientVerdict Resolve(std::string_view address) const override;
 
   // The mailbox owner ids that mail to `address` reaches: the user itself, or a list's users
@@ -63,7 +68,8 @@ class DirectoryView : public smtp::RecipientResolver {
   bool IsOurDomainLocked(std::string_view address) const;
 
   mutable std::shared_mutex mutex_;
-  std::set<std::string> accepted_domains_;         // lower-case
+  std::set<std::string> accepted_domains_;  // lower-case
+  bool awaiting_first_sync_ = false;
   DirectoryState entries_;                         // id -> entry
   std::map<std::string, std::string> by_address_;  // AddressKey -> id
 };

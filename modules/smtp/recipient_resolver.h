@@ -13,6 +13,10 @@ enum class RecipientVerdict {
   kList,          // a mail-enabled group: expanded by the mailbox projection
   kUnknownUser,   // our domain, nobody there: 550 5.1.1 (RFC 3463)
   kNotOurDomain,  // relay attempt unless the peer is trusted: 550 5.7.1
+  // Our domain, not known yet, and the directory's first import or sync has not landed: 451
+  // 4.4.3 (RFC 3463 X.4.3, directory server failure), so the sender retries instead of bouncing
+  // mail for a user the next minute will know.
+  kDirectoryNotLoaded,
 };
 
 class RecipientResolver {

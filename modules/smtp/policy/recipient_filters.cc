@@ -50,6 +50,10 @@ FilterVerdict RecipientDirectoryFilter::OnRcpt(const PolicyContext& context,
     case RecipientVerdict::kNotOurDomain:
       if (trusted_.Contains(context.peer_ip)) return FilterVerdict::Continue();
       return FilterVerdict::Stop(RelayDeniedReply(address));
+    case RecipientVerdict::kDirectoryNotLoaded:
+      return FilterVerdict::Stop(MakeReply(
+          451, "4.4.3",
+          "<" + address + ">: Recipient not verified yet: the directory is still loading"));
   }
   LB_CHECK(false && "unknown RecipientVerdict");
   return FilterVerdict::Continue();

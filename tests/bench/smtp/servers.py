@@ -134,6 +134,11 @@ class LifeboatServer:
             return self._healthy() and smtp_greets(self.port)
 
         wait_until(ready, START_TIMEOUT_SECONDS, "lifeboat /healthz and SMTP greeting")
+        # The demo users must be in the directory view before smtp-source's first RCPT: until
+        # the import is applied, the node answers 451 4.4.3 and smtp-source gives up.
+        wait_until(lambda: self.status().get("directory", {}).get("import_outcome") == "ok",
+                   START_TIMEOUT_SECONDS, "the directory import")
+        self.status(wait_applied=True)
 
     def _healthy(self):
         url = f"http://127.0.0.1:{self.admin_port}/healthz"
@@ -143,9 +148,11 @@ class LifeboatServer:
         except (urllib.error.URLError, OSError):
             return False
 
-    def status(self):
+    def status(self, wait_applied=False):
+        """`lifeboat status --json`; with `wait_applied`, once the views hold what the log held."""
         completed = subprocess.run(
-            [self.binary, "status", "--json", "--config", self.config_path],
+            [self.binary, "status", "--json", "--config", self.config_path]
+            + (["--wait-applied"] if wait_applied else []),
             capture_output=True, text=True, timeout=CLI_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
         if completed.returncode != 0:
             raise BenchError(f"lifeboat status exited {completed.returncode}: "

@@ -139,8 +139,9 @@ class LifeboatNode:
             return False
 
     def wait_ready(self, timeout_seconds=NODE_START_TIMEOUT_SECONDS):
-        """Waits for /healthz, then for the directory import: /healthz answers before the import
-        is applied, and until then every recipient is unknown (550 5.1.1)."""
+        """Waits for /healthz, then for the directory import to be durable and applied: /healthz
+        answers before, and until the first import is applied a recipient the node does not know
+        yet gets 451 4.4.3."""
         def alive():
             if not self.running():
                 raise AssertionError(
@@ -152,6 +153,7 @@ class LifeboatNode:
                            f"lifeboat /healthz on {self.admin_port}")
         waiting.wait_until(lambda: alive() and self.directory_imported(), timeout_seconds,
                            "the directory import")
+        self.wait_applied()
 
     def directory_imported(self):
         directory = self.status().get("directory", {})

@@ -70,6 +70,30 @@ TEST_F(DirectoryProjectionTest, ResolvesMailboxesListsUnknownAndForeign) {
   EXPECT_EQ(state_.values.at("addr/a.smith@corp.example.org"), Id(1));
 }
 
+TEST_F(DirectoryProjectionTest, UnknownAddressIsNotLoadedUntilTheFirstSyncLands) {
+  view_.SetAwaitingFirstSync(true);  // a node with a directory source that never synced
+  EXPECT_FALSE(projection_.HasCompletedSync());
+  EXPECT_EQ(view_.Resolve("alice@corp.example.test"), RecipientVerdict::kDirectoryNotLoaded);
+  EXPECT_EQ(view_.Resolve("alice@elsewhere.example"), RecipientVerdict::kNotOurDomain);
+
+  // The sync's entries and its completion event arrive in order: known entries resolve at once,
+  // and the completion ends the wait for everyone else.
+  SyncInput input;
+  input.mode = SyncMode::kFull;
+  input.entries = {User(Id(1), "alice", "alice@corp.example.test")};
+  Result<std::vector<events::Event>> events = ComputeSync(view_.Snapshot(), input, {});
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_TRUE(events->back().has_directory_sync_completed());
+  for (size_t i = 0; i + 1 < events->size(); ++i) {
+    ASSERT_TRUE(projection_.Apply((*events)[i], state_).ok());
+  }
+  EXPECT_EQ(view_.Resolve("alice@corp.example.test"), RecipientVerdict::kMailbox);
+  EXPECT_EQ(view_.Resolve("nobody@corp.example.test"), RecipientVerdict::kDirectoryNotLoaded);
+  ASSERT_TRUE(projection_.Apply(events->back(), state_).ok());
+  EXPECT_TRUE(projection_.HasCompletedSync());
+  EXPECT_EQ(view_.Resolve("nobody@corp.example.test"), RecipientVerdict::kUnknownUser);
+}
+
 TEST_F(DirectoryProjectionTest, ExpandsNestedListsAndSurvivesCycles) {
   SyncAndApply(
       {User(Id(1), "alice", "alice@corp.example.test"), User(Id(2), "bob", "bob@corp.example.test"),

@@ -146,6 +146,9 @@ TEST(RecipientFiltersTest, DirectoryVerdictsAndTrustedRelay) {
   FilterVerdict unknown = filter.OnRcpt(outside, Rcpt("<nobody@example.com>"));
   EXPECT_EQ(unknown.reply.code, 550);
   EXPECT_EQ(unknown.reply.enhanced, "5.1.1");
+  FilterVerdict loading = filter.OnRcpt(outside, Rcpt("<newhire@example.com>"));
+  EXPECT_EQ(loading.reply.code, 451);  // temporary: the sender retries
+  EXPECT_EQ(loading.reply.enhanced, "4.4.3");
   FilterVerdict relay = filter.OnRcpt(outside, Rcpt("<x@elsewhere.example>"));
   EXPECT_EQ(relay.reply.enhanced, "5.7.1");
   EXPECT_FALSE(filter.OnRcpt(inside, Rcpt("<x@elsewhere.example>")).stop);
