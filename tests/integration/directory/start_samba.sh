@@ -40,19 +40,15 @@ if [ "$MODE" != "--start-only" ]; then
 \ttls certfile = $D/server.pem\\
 \ttls cafile = $D/ca.pem" "$D/etc/smb.conf"
 fi
-"$SAMBA" -s "$D/etc/smb.conf" -F --no-process-group -M single -d 1 >> "$D/samba.out" 2>&1 &
-echo $! > "$D/samba.pid"
-i=0
-while [ $i -lt 300 ]; do
-  if LDAPTLS_CACERT="$D/ca.pem" ldapsearch -x -ZZ -H ldap://127.0.0.1 \
-       -D Administrator@corp.example.test -y "$D/admin.secret" -b "" -s base \
-       defaultNamingContext >/dev/null 2>&1; then
-    exit 0
-  fi
-  if ! kill -0 "$(cat "$D/samba.pid")" 2>/dev/null; then break; fi
-  i=$((i + 1))
-  sleep 0.1
-done
-echo "samba did not answer LDAP; output:" >&2
-tail -30 "$D/samba.out" >&2
-exit 1
+# Samba tells systemd when its services listen (sd_notify READY=1); start_ready.py binds the
+# NOTIFY_SOCKET and waits for that (bounded), then one search proves LDAP answers.
+python3 "$HERE/start_ready.py" --pidfile "$D/samba.pid" --log "$D/samba.out" --timeout 60 \
+  --notify -- "$SAMBA" -s "$D/etc/smb.conf" -F --no-process-group -M single -d 1
+if ! LDAPTLS_CACERT="$D/ca.pem" ldapsearch -x -ZZ -H ldap://127.0.0.1 \
+     -D Administrator@corp.example.test -y "$D/admin.secret" -b "" -s base \
+     defaultNamingContext >/dev/null 2>"$D/ldapsearch.err"; then
+  echo "samba said it was ready but LDAP did not answer:" >&2
+  cat "$D/ldapsearch.err" >&2
+  tail -30 "$D/samba.out" >&2
+  exit 1
+fi

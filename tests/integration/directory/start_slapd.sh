@@ -48,16 +48,14 @@ overlay memberof
 overlay refint
 refint_attributes member manager
 CONF
-"$SLAPD" -f "$D/slapd.conf" -h "ldaps://127.0.0.1:$PORT/" -d 0 > "$D/slapd.log" 2>&1 &
-i=0
-while [ $i -lt 100 ]; do
-  if LDAPTLS_CACERT="$D/ca.pem" ldapsearch -x -H "ldaps://127.0.0.1:$PORT" -b "" -s base \
-       namingContexts >/dev/null 2>&1; then
-    exit 0
-  fi
-  i=$((i + 1))
-  sleep 0.1
-done
-echo "slapd did not answer on port $PORT; log:" >&2
-cat "$D/slapd.log" >&2
-exit 1
+# -d none: in the foreground, printing only what slapd logs at any level, among it "slapd
+# starting" once its listeners are open (servers/slapd/daemon.c). start_ready.py waits for that
+# line (bounded), then one search proves the server answers.
+python3 "$HERE/start_ready.py" --pidfile "$D/slapd.pid" --log "$D/slapd.log" --timeout 30 \
+  --line "slapd starting" -- "$SLAPD" -f "$D/slapd.conf" -h "ldaps://127.0.0.1:$PORT/" -d none
+if ! LDAPTLS_CACERT="$D/ca.pem" ldapsearch -x -H "ldaps://127.0.0.1:$PORT" -b "" -s base \
+     namingContexts >/dev/null 2>"$D/ldapsearch.err"; then
+  echo "slapd said it started but did not answer on port $PORT:" >&2
+  cat "$D/ldapsearch.err" "$D/slapd.log" >&2
+  exit 1
+fi
