@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "appliance/env/check.h"
 #include "appliance/json/json_writer.h"
 #include "modules/directory/importer.h"
 
@@ -63,16 +64,8 @@ Status DirectoryService::Start() {
     view_.SetAwaitingFirstSync(true);
   }
   if (config_.import_file.has_value()) {
-    Status imported = ImportNow(false, [this, alive = alive_](Status status) {
-      if (!*alive) return;
-      if (status.ok()) {
-        logger_.Info(kComponent, "import done",
-                     {{"file", *config_.import_file}, {"entries", view_.size()}});
-      } else {
-        logger_.Error(kComponent, "import failed",
-                      {{"file", *config_.import_file}, {"error", status.ToString()}});
-      }
-    });
+    // ImportNow logs the outcome with the import's counts once it is durable.
+    Status imported = ImportNow(false, [](Status) {});
     // A bad import file is reported, never fatal: the last imported state keeps serving.
     if (!imported.ok()) {
       logger_.Error(kComponent, "import refused",
@@ -121,9 +114,25 @@ Status DirectoryService::ImportNow(bool confirm_mass_deprovision,
     last_import_outcome_ = events.status().ToString();
     return events.status();
   }
+  // The last event of an import is its DirectorySyncCompleted: what the import produced, logged
+  // once it is durable (the view applies it a moment later, so its size would still be the old).
+  LB_CHECK(!events->empty() && events->back().has_directory_sync_completed());
+  events::DirectorySyncCompleted counts = events->back().directory_sync_completed();
   ProposeInOrder(std::move(events).value(), 0,
-                 [this, alive = alive_, done = std::move(done)](Status status) {
-                   if (*alive) last_import_outcome_ = status.ok() ? "ok" : status.ToString();
+                 [this, alive = alive_, path, counts, done = std::move(done)](Status status) {
+                   if (!*alive) return done(status);
+                   last_import_outcome_ = status.ok() ? "ok" : status.ToString();
+                   if (status.ok()) {
+                     logger_.Info(kComponent, "import done",
+                                  {{"file", path},
+                                   {"entries", uint64_t{counts.upserted()} + counts.unchanged()},
+                                   {"added_or_changed", uint64_t{counts.upserted()}},
+                                   {"removed", uint64_t{counts.removed()}},
+                                   {"rejected", uint64_t{counts.rejected()}}});
+                   } else {
+                     logger_.Error(kComponent, "import failed",
+                                   {{"file", path}, {"error", status.ToString()}});
+                   }
                    done(status);
                  });
   return Status::Ok();
