@@ -94,11 +94,6 @@ Status Node::Open() {
   // (state writes are not synced, so it may trail after a crash) before anything is served:
   // RCPT checks and the import diff must see everything that is durable.
   LB_RETURN_IF_ERROR(RestoreProjections(projections_, *runner_));
-  Status caught_up = runner_->ApplyThrough(*log_, log_->last_index());
-  if (!caught_up.ok()) {
-    return Status(caught_up.code(), "projections cannot fold the log: " + caught_up.message() +
-                                        " (`lifeboat rebuild` rebuilds the state)");
-  }
 
   eventlog::GroupCommitOptions writer_options;
   writer_options.batch_bytes_max =
@@ -106,13 +101,22 @@ Status Node::Open() {
   writer_ = std::make_unique<eventlog::GroupCommitWriter>(env_, *log_, writer_options);
   writer_->AddDurableListener([this](uint64_t index) { OnDurable(index); });
   proposer_ = std::make_unique<eventlog::SingleNodeProposer>(env_, *writer_, config_.node.id);
+  proposer_->AddCommitListener([this](uint64_t index) { OnCommitted(index); });
+
+  // The state may trail what is committed (state writes are not synced), and RCPT checks and the
+  // import diff must see all of it: catch up before anything is served. Never past the commit
+  // index: under Raft the log's tail may not be committed yet.
+  Status caught_up = runner_->ApplyThrough(*log_, proposer_->commit_index());
+  if (!caught_up.ok()) {
+    return Status(caught_up.code(), "projections cannot fold the log: " + caught_up.message() +
+                                        " (`lifeboat rebuild` rebuilds the state)");
+  }
 
   worker_ = std::make_unique<eventlog::ProjectionWorker>(
       env_, *runner_, *log_, [this](Result<uint64_t> applied) { OnApplied(std::move(applied)); },
       eventlog::ProjectionWorkerOptions{.linger = kProjectionLinger, .nice = kProjectionNice});
   worker_->Start();
-  // After a restart the state may trail the log (state writes are not synced): catch up.
-  worker_->NotifyCommitted(log_->last_index());
+  worker_->NotifyCommitted(proposer_->commit_index());
 
   auto token =
       admin::LoadOrCreateAdminToken(data_dir + "/" + std::string(admin::kAdminTokenFileName), env_);
@@ -156,8 +160,11 @@ Status Node::Open() {
 }
 
 void Node::OnDurable(uint64_t durable_last_index) {
-  if (worker_) worker_->NotifyCommitted(durable_last_index);
   metrics_.log_last_index->Set(static_cast<double>(durable_last_index));
+}
+
+void Node::OnCommitted(uint64_t commit_index) {
+  if (worker_) worker_->NotifyCommitted(commit_index);
 }
 
 void Node::OnApplied(Result<uint64_t> applied_index) {
@@ -171,8 +178,8 @@ void Node::OnApplied(Result<uint64_t> applied_index) {
   if (admin_server_) admin_server_->NotifyApplied(*applied_index);
 }
 
-uint64_t Node::LogLastIndex() {
-  return log_->last_index();
+uint64_t Node::CommitIndex() {
+  return proposer_->commit_index();
 }
 
 uint64_t Node::ProjectionAppliedIndex() {
@@ -181,9 +188,11 @@ uint64_t Node::ProjectionAppliedIndex() {
 
 void Node::RefreshGauges() {
   if (!log_ || !runner_) return;
-  uint64_t last = log_->last_index();
-  metrics_.log_last_index->Set(static_cast<double>(last));
-  metrics_.projection_lag_events->Set(static_cast<double>(runner_->lag(last)));
+  metrics_.log_last_index->Set(static_cast<double>(log_->last_index()));
+  if (proposer_) {
+    metrics_.projection_lag_events->Set(
+        static_cast<double>(runner_->lag(proposer_->commit_index())));
+  }
   metrics_.wal_files_preallocated->Set(log_->preallocated_wal_files());
   metrics_.wal_files_plain->Set(log_->plain_wal_files());
   if (writer_) metrics_.LoadGroupCommitStats(writer_->stats());
@@ -251,10 +260,10 @@ Status Node::Shutdown() {
   env_.RunPending();
   Status result = Status::Ok();
   if (worker_) worker_->Stop();
-  // The worker is joined: this thread is now the runner's only user. Fold what is durable, so
+  // The worker is joined: this thread is now the runner's only user. Fold what is committed, so
   // the next start (and `status` after it) begins caught up.
-  if (runner_ && log_ && !projection_error_.has_value()) {
-    result = runner_->ApplyThrough(*log_, log_->last_index());
+  if (runner_ && log_ && proposer_ && !projection_error_.has_value()) {
+    result = runner_->ApplyThrough(*log_, proposer_->commit_index());
     if (!result.ok()) {
       logger_.Error(kComponent, "projections could not catch up", {{"error", result.ToString()}});
     }
@@ -282,6 +291,7 @@ std::string Node::StatusJson() {
   RefreshGauges();
   uint64_t first = log_->first_index();
   uint64_t last = log_->last_index();
+  uint64_t committed = proposer_->commit_index();
   uint64_t applied = runner_->applied_index();
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(env_.MonotonicNow() - started_at_);
   std::string listeners =
@@ -296,8 +306,9 @@ std::string Node::StatusJson() {
       .Int("uptime_seconds", uptime.count())
       .Uint("log_first_index", first)
       .Uint("log_last_index", last)
+      .Uint("commit_index", committed)
       .Uint("projection_applied_index", applied)
-      .Uint("projection_lag", runner_->lag(last))
+      .Uint("projection_lag", runner_->lag(committed))
       .String("data_dir", config_.node.data_dir)
       .Raw("listeners", listeners)
       .Raw("log_wal_files", json::ObjectWriter()

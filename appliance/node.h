@@ -94,7 +94,7 @@ class Node : public admin::AdminBackend {
 
   // admin::AdminBackend
   std::string StatusJson() override;
-  uint64_t LogLastIndex() override;
+  uint64_t CommitIndex() override;
   uint64_t ProjectionAppliedIndex() override;
   std::string MetricsText() override;
   Result<std::string> LogJson(uint64_t from, uint64_t count) override;
@@ -117,6 +117,7 @@ class Node : public admin::AdminBackend {
   Node(const config::Config& config, LibeventEnv& env, Logger& logger);
   Status Open();
   void OnDurable(uint64_t durable_last_index);
+  void OnCommitted(uint64_t commit_index);
   void OnApplied(Result<uint64_t> applied_index);
   void RefreshGauges();
   void CheckDrained();

@@ -40,37 +40,57 @@ GroupCommitWriter::~GroupCommitWriter() {
   Shutdown();
 }
 
+size_t GroupCommitWriter::Pending::bytes() const {
+  size_t total = payload.size();
+  for (const LogRecord& record : at_records) total += record.payload.size();
+  return total;
+}
+
 void GroupCommitWriter::Append(uint64_t term, std::string payload, Done done) {
   LB_CHECK(done != nullptr);
-  auto fail = [this, &done](Status status) {
-    {
-      std::lock_guard lock(mutex_);
-      ++stats_.failed_events;
-    }
-    env_.Post([done = std::move(done), status = std::move(status)] { done(status); });
-  };
-  if (shut_down_) return fail(Status::Unavailable("group commit: the writer is shut down"));
-  if (payload.size() > kLogRecordPayloadBytesMax) {
-    return fail(Status::InvalidArgument(
-        "group commit: payload of " + std::to_string(payload.size()) +
-        " bytes exceeds the limit of " + std::to_string(kLogRecordPayloadBytesMax)));
+  Pending pending{.term = term, .payload = std::move(payload), .done = std::move(done)};
+  Status queued = Status::Ok();
+  if (pending.payload.size() > kLogRecordPayloadBytesMax) {
+    queued = Status::InvalidArgument(
+        "group commit: payload of " + std::to_string(pending.payload.size()) +
+        " bytes exceeds the limit of " + std::to_string(kLogRecordPayloadBytesMax));
+  } else {
+    queued = Enqueue(pending);
   }
+  if (queued.ok()) return;
+  {
+    std::lock_guard lock(mutex_);
+    ++stats_.failed_events;
+  }
+  env_.Post([done = std::move(pending.done), queued = std::move(queued)] { done(queued); });
+}
+
+void GroupCommitWriter::AppendAt(std::vector<LogRecord> records, uint64_t keep_through,
+                                 AppendAtDone done) {
+  LB_CHECK(done != nullptr);
+  Pending pending{
+      .at_records = std::move(records), .keep_through = keep_through, .at_done = std::move(done)};
+  Status queued = Enqueue(pending);
+  if (queued.ok()) return;
+  env_.Post([done = std::move(pending.at_done), queued = std::move(queued)] { done(queued); });
+}
+
+Status GroupCommitWriter::Enqueue(Pending& pending) {
+  if (shut_down_) return Status::Unavailable("group commit: the writer is shut down");
+  const size_t bytes = pending.bytes();
   std::unique_lock lock(mutex_);
   if (read_only_) {
-    lock.unlock();
-    return fail(Status::IoError("group commit: the log is read-only after a storage error"));
+    return Status::IoError("group commit: the log is read-only after a storage error");
   }
-  if (queued_bytes_ + payload.size() > options_.queue_bytes_max) {
-    const size_t queued = queued_bytes_;
-    lock.unlock();
-    return fail(Status::ResourceExhausted("group commit: queue holds " + std::to_string(queued) +
-                                          " bytes, limit " +
-                                          std::to_string(options_.queue_bytes_max)));
+  if (queued_bytes_ + bytes > options_.queue_bytes_max) {
+    return Status::ResourceExhausted("group commit: queue holds " + std::to_string(queued_bytes_) +
+                                     " bytes, limit " + std::to_string(options_.queue_bytes_max));
   }
-  queued_bytes_ += payload.size();
-  queue_.push_back(Pending{term, std::move(payload), std::move(done)});
+  queued_bytes_ += bytes;
+  queue_.push_back(std::move(pending));
   lock.unlock();
   work_available_.notify_one();
+  return Status::Ok();
 }
 
 void GroupCommitWriter::AddDurableListener(DurableListener listener) {
@@ -116,16 +136,27 @@ void GroupCommitWriter::StorageLoop() {
       work_available_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued has been written
       size_t batch_bytes = 0;
-      // Always take at least one record, then as many as fit the batch limits.
-      while (!queue_.empty() && batch.size() < options_.batch_records_max &&
-             (batch.empty() ||
-              batch_bytes + queue_.front().payload.size() <= options_.batch_bytes_max)) {
-        batch_bytes += queue_.front().payload.size();
+      // An AppendAt goes alone. Otherwise take at least one proposal, then as many as fit the
+      // batch limits, up to the next AppendAt.
+      if (queue_.front().at_done != nullptr) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
+      } else {
+        while (!queue_.empty() && queue_.front().at_done == nullptr &&
+               batch.size() < options_.batch_records_max &&
+               (batch.empty() ||
+                batch_bytes + queue_.front().payload.size() <= options_.batch_bytes_max)) {
+          batch_bytes += queue_.front().payload.size();
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
       }
     }
-    WriteBatch(std::move(batch));
+    if (batch.front().at_done != nullptr) {
+      WriteAt(std::move(batch.front()));
+    } else {
+      WriteBatch(std::move(batch));
+    }
     WaitForDelivery(++posted_batches);
   }
 }
@@ -210,6 +241,51 @@ void GroupCommitWriter::WriteBatch(std::vector<Pending> batch) {
   PostResults(std::move(batch), std::move(results), durable, batch_bytes);
 }
 
+void GroupCommitWriter::WriteAt(Pending at) {
+  const size_t charged_bytes = at.bytes();
+  bool read_only;
+  {
+    std::lock_guard lock(mutex_);
+    read_only = read_only_;
+  }
+  Status status = Status::IoError("group commit: the log is read-only after a storage error");
+  std::optional<uint64_t> durable;
+  if (!read_only) {
+    const uint64_t last_before = store_.last_index();
+    const MonoTime start = env_.MonotonicNow();
+    status = store_.AppendAt(at.at_records, at.keep_through);
+    const Duration fsync_time = env_.MonotonicNow() - start;
+    if (status.code() == StatusCode::kIoError) {
+      status = Status::IoError("group commit: " + status.ToString());
+      std::lock_guard lock(mutex_);
+      read_only_ = true;
+    } else if (status.ok() && store_.last_index() != last_before) {
+      durable = store_.last_index();
+      RecordBatchStats(at.at_records.size(), charged_bytes, fsync_time);
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    LB_CHECK(queued_bytes_ >= charged_bytes);
+    queued_bytes_ -= charged_bytes;
+  }
+  env_.Post([done = std::move(at.at_done), status = std::move(status), durable,
+             loop_state = loop_state_]() mutable {
+    done(std::move(status));
+    if (durable.has_value()) PublishDurable(*loop_state, *durable);
+    {
+      std::lock_guard lock(loop_state->delivered_mutex);
+      ++loop_state->delivered_batches;
+    }
+    loop_state->delivered_changed.notify_one();
+  });
+}
+
+void GroupCommitWriter::PublishDurable(LoopState& loop_state, uint64_t durable_last_index) {
+  loop_state.durable_last_index = durable_last_index;
+  for (const DurableListener& listener : loop_state.listeners) listener(durable_last_index);
+}
+
 void GroupCommitWriter::RecordBatchStats(size_t records, size_t bytes, Duration fsync_time) {
   std::lock_guard lock(mutex_);
   stats_.appended_events += records;
@@ -246,9 +322,9 @@ void GroupCommitWriter::PostResults(std::vector<Pending> batch,
              loop_state = loop_state_]() mutable {
     for (size_t i = 0; i < dones.size(); ++i) dones[i](std::move(results[i]));
     if (durable_last_index.has_value()) {
+      // Appends only grow the log (AppendAt, which may shrink it, is never in such a batch).
       LB_CHECK(*durable_last_index > loop_state->durable_last_index);
-      loop_state->durable_last_index = *durable_last_index;
-      for (const DurableListener& listener : loop_state->listeners) listener(*durable_last_index);
+      PublishDurable(*loop_state, *durable_last_index);
     }
     {
       std::lock_guard lock(loop_state->delivered_mutex);

@@ -91,6 +91,18 @@ class GroupCommitWriter {
   // through `done` (posted, never called from inside Append).
   void Append(uint64_t term, std::string payload, Done done);
 
+  // Runs on the loop thread, exactly once per AppendAt, with LogStore::AppendAt's outcome.
+  using AppendAtDone = std::function<void(Status)>;
+  // Loop thread. Queues records that carry their own indices and terms (a Raft follower's
+  // AppendEntries): written by LogStore::AppendAt(records, keep_through) on the storage thread,
+  // in queue order with the proposals around it and alone in its batch. A refused call
+  // (InvalidArgument, FailedPrecondition) writes nothing and leaves the writer as it was; an
+  // IoError makes it read-only like a failed Append. When it wrote, the durable listeners then see
+  // the log's new last index, which is lower than before when a conflicting suffix was replaced
+  // by fewer records: durable is not committed (proposer.h), and only an uncommitted suffix is
+  // ever replaced.
+  void AppendAt(std::vector<LogRecord> records, uint64_t keep_through, AppendAtDone done);
+
   // Loop thread, before or while appending.
   void AddDurableListener(DurableListener listener);
 
@@ -118,10 +130,15 @@ class GroupCommitWriter {
     uint64_t delivered_batches = 0;  // guarded by delivered_mutex
   };
 
+  // A proposal (term, payload, done) or, when at_done is set, one AppendAt call.
   struct Pending {
     uint64_t term = 0;
     std::string payload;
     Done done;
+    std::vector<LogRecord> at_records;
+    uint64_t keep_through = 0;
+    AppendAtDone at_done;
+    size_t bytes() const;
   };
 
   void StorageLoop();
@@ -129,6 +146,13 @@ class GroupCommitWriter {
   void WaitForDelivery(uint64_t posted_batches);
   // Storage thread: writes one batch and posts its callbacks.
   void WriteBatch(std::vector<Pending> batch);
+  // Storage thread: one AppendAt call, and its callback.
+  void WriteAt(Pending at);
+  // Loop thread, from a posted closure: a new durable last index (lower after a replaced suffix).
+  static void PublishDurable(LoopState& loop_state, uint64_t durable_last_index);
+  // Queues `pending` (moved from) and charges the queue bound with its bytes; or leaves it as it
+  // was and returns the refusal (shut down, read-only, queue full).
+  Status Enqueue(Pending& pending);
   // Releases the batch's `charged_bytes` from the queue bound and posts the callbacks of `batch`
   // with `results` (same order) and, when `durable_last_index` is set, the listeners after them.
   void PostResults(std::vector<Pending> batch, std::vector<Result<uint64_t>> results,

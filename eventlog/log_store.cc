@@ -162,35 +162,104 @@ Status LogStore::LoadRange() {
   return Status::Ok();
 }
 
-Status LogStore::Append(std::span<const LogRecord> records) {
-  if (records.empty()) return Status::Ok();
-  uint64_t expected_index = last_index() + 1;
-  uint64_t previous_term = last_term();
-  leveldb::WriteBatch batch;
+namespace {
+
+// `records` must continue `previous_index` (each index one more than the last), stay within the
+// payload limit and never lower the term below `previous_term`.
+Status CheckRecordsFollow(std::span<const LogRecord> records, uint64_t previous_index,
+                          uint64_t previous_term, std::string_view operation) {
   for (const LogRecord& record : records) {
-    if (record.index != expected_index) {
-      return Status::InvalidArgument("append: " + IndexName(record.index) + " does not follow " +
-                                     std::to_string(expected_index - 1));
+    if (record.index != previous_index + 1) {
+      return Status::InvalidArgument(std::string(operation) + ": " + IndexName(record.index) +
+                                     " does not follow " + std::to_string(previous_index));
     }
     if (record.payload.size() > kLogRecordPayloadBytesMax) {
-      return Status::InvalidArgument("append: " + IndexName(record.index) + ": payload of " +
-                                     std::to_string(record.payload.size()) +
+      return Status::InvalidArgument(std::string(operation) + ": " + IndexName(record.index) +
+                                     ": payload of " + std::to_string(record.payload.size()) +
                                      " bytes exceeds the limit of " +
                                      std::to_string(kLogRecordPayloadBytesMax));
     }
     if (record.term < previous_term) {
-      return Status::InvalidArgument("append: " + IndexName(record.index) + ": term " +
-                                     std::to_string(record.term) + " is lower than term " +
-                                     std::to_string(previous_term) + " before it");
+      return Status::InvalidArgument(std::string(operation) + ": " + IndexName(record.index) +
+                                     ": term " + std::to_string(record.term) +
+                                     " is lower than term " + std::to_string(previous_term) +
+                                     " before it");
     }
+    previous_index = record.index;
+    previous_term = record.term;
+  }
+  return Status::Ok();
+}
+
+void PutRecords(std::span<const LogRecord> records, leveldb::WriteBatch& batch) {
+  for (const LogRecord& record : records) {
     batch.Put(format::RecordKey(record.index),
               format::EncodeRecordValue(record.term, record.payload));
-    previous_term = record.term;
-    ++expected_index;
   }
+}
+
+}  // namespace
+
+Status LogStore::Append(std::span<const LogRecord> records) {
+  if (records.empty()) return Status::Ok();
+  LB_RETURN_IF_ERROR(CheckRecordsFollow(records, last_index(), last_term(), "append"));
+  leveldb::WriteBatch batch;
+  PutRecords(records, batch);
   LB_RETURN_IF_ERROR(FromLevelDb(db_->Write(SyncedWrites(), &batch), "appending to log"));
-  last_term_.store(previous_term, std::memory_order_release);
-  last_index_.store(expected_index - 1, std::memory_order_release);
+  last_term_.store(records.back().term, std::memory_order_release);
+  last_index_.store(records.back().index, std::memory_order_release);
+  return Status::Ok();
+}
+
+Status LogStore::AppendAt(std::span<const LogRecord> records, uint64_t keep_through) {
+  if (records.empty()) return Status::Ok();
+  const uint64_t first_given = records.front().index;
+  if (first_given == 0) return Status::InvalidArgument("append at: index 0 is never a record");
+  LB_RETURN_IF_ERROR(CheckRecordsFollow(records, first_given - 1, 0, "append at"));
+  const uint64_t last = last_index();
+  if (first_given > last + 1) {
+    return Status::InvalidArgument("append at: " + IndexName(first_given) +
+                                   " leaves a gap after the last index " + std::to_string(last));
+  }
+  // Skip what the log already holds (compacted records are committed; a held record with the
+  // same term is the same entry, Raft's Log Matching Property) up to the first conflict.
+  size_t start = 0;
+  bool conflict = false;
+  for (; start < records.size(); ++start) {
+    const LogRecord& record = records[start];
+    if (record.index < first_index()) continue;
+    if (record.index > last) break;
+    Result<uint64_t> held_term = ReadTerm(record.index);
+    LB_RETURN_IF_ERROR(held_term.status());
+    if (*held_term == record.term) continue;
+    if (record.index <= keep_through) {
+      return Status::FailedPrecondition(
+          "append at: " + IndexName(record.index) + " of term " + std::to_string(record.term) +
+          " conflicts with the held record of term " + std::to_string(*held_term) +
+          ", which is at or below " + std::to_string(keep_through) + " and must be kept");
+    }
+    conflict = true;
+    break;
+  }
+  if (start == records.size()) return Status::Ok();  // everything was held already
+  const std::span<const LogRecord> fresh = records.subspan(start);
+  const uint64_t from = fresh.front().index;
+  Result<uint64_t> previous_term = ReadTerm(from - 1);
+  LB_RETURN_IF_ERROR(previous_term.status());
+  LB_RETURN_IF_ERROR(CheckRecordsFollow(fresh, from - 1, *previous_term, "append at"));
+
+  // The conflicting suffix goes and the new records come in one synced write: a crash leaves the
+  // old suffix or the new one, never a log cut short of both.
+  leveldb::WriteBatch batch;
+  if (conflict) {
+    for (uint64_t index = from; index <= last; ++index) batch.Delete(format::RecordKey(index));
+    // Readers stop at last_index(): lower it before the records are replaced.
+    last_index_.store(from - 1, std::memory_order_release);
+  }
+  PutRecords(fresh, batch);
+  LB_RETURN_IF_ERROR(FromLevelDb(db_->Write(SyncedWrites(), &batch), "appending at an index"));
+  last_term_.store(fresh.back().term, std::memory_order_release);
+  last_index_.store(fresh.back().index, std::memory_order_release);
   return Status::Ok();
 }
 

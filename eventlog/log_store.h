@@ -19,12 +19,12 @@
 // into wrong data.
 //
 // Threading: one writer. A single owner (the group-commit storage thread in production) calls the
-// mutating methods (Append, TruncateSuffix, CompactPrefix, PutMeta). Read, Visit, GetMeta, the
-// index accessors and ApproximateBytes may be called from any thread concurrently (LevelDB is
-// thread-safe for that; the index fields are atomics), so the projection runner and the admin API
-// read while the writer appends. A Read or Visit racing a CompactPrefix may answer NotFound; it
-// never invents or skips a record. Open() is exclusive: LevelDB's LOCK file refuses a second
-// process.
+// mutating methods (Append, AppendAt, TruncateSuffix, CompactPrefix, PutMeta). Read, Visit,
+// GetMeta, the index accessors and ApproximateBytes may be called from any thread concurrently
+// (LevelDB is thread-safe for that; the index fields are atomics), so the projection runner and the
+// admin API read while the writer appends. A Read or Visit racing a CompactPrefix may answer
+// NotFound; it never invents or skips a record. Open() is exclusive: LevelDB's LOCK file refuses a
+// second process.
 
 #include <atomic>
 #include <cstdint>
@@ -110,6 +110,19 @@ class LogStore {
   // its bytes may have reached the WAL before the fsync failed, so it can reappear after a
   // restart, whole: a failed append means "unknown", never "absent" (hence at-least-once).
   Status Append(std::span<const LogRecord> records);
+
+  // Raft's AppendEntries on the log (Ongaro and Ousterhout 2014, figure 2, receiver steps 3-4):
+  // `records` carry their own consecutive indices and terms, starting at most at last_index() + 1.
+  // A record the log holds with the same term is the same entry and is kept; at the first record
+  // whose term differs from the held one, the log's suffix from there is replaced by the rest of
+  // `records` (the deletions and the new records are one synced write). Records below
+  // first_index() are covered by a snapshot, hence committed, and skipped. A log longer than
+  // `records` with no conflict keeps its tail (a stale AppendEntries must not cut it).
+  // `keep_through`: the caller's commit index; a conflict at or below it would rewrite a committed
+  // record, so it is FailedPrecondition and nothing is written. A gap, non-consecutive indices, a
+  // term lower than the one before, or an oversize payload is InvalidArgument, nothing written.
+  // Failure after the write started is IoError with Append's meaning ("unknown", see above).
+  Status AppendAt(std::span<const LogRecord> records, uint64_t keep_through);
 
   // Records first..last (inclusive; `last` is clamped to last_index()) in index order, stopping
   // once `max_bytes` of payload have been read (always at least one record). NotFound when `first`

@@ -39,6 +39,16 @@ class Projection {
   // An error stops the runner (state stays at the last committed batch) and is reported: it means
   // the log holds something this version cannot fold, not something to skip.
   virtual Status Apply(const events::Event& event, ProjectionState& state) = 0;
+
+  // A projection that also keeps an in-memory view (the directory's, for RCPT checks) stages
+  // what Apply would change there and shows it only once the state write holding those Applies
+  // succeeded: a batch that fails to commit is applied again from the log later, so a view
+  // changed early would run ahead of the stored state (and, under Raft, of what is committed).
+  // The runner calls exactly one of these after every batch it started: Committed after the
+  // state write succeeded (before the new applied index is published, so a reader that sees the
+  // index sees the view too), Discarded when an Apply or the write failed. Default: no view.
+  virtual void OnBatchCommitted() {}
+  virtual void OnBatchDiscarded() {}
 };
 
 }  // namespace lifeboat::eventlog

@@ -276,6 +276,17 @@ Status ProjectionRunner::ApplyThrough(const LogStore& log, uint64_t commit_index
 
 Status ProjectionRunner::ApplyRange(const LogStore& log, uint64_t next, uint64_t target,
                                     const BatchCommitted& on_batch) {
+  Status applied = ApplyBatches(log, next, target, on_batch);
+  // Batches commit whole; the one in progress when an error stopped the range is discarded, and
+  // with it what its Applies staged for in-memory views (projection.h).
+  if (!applied.ok()) {
+    for (const auto& registered : projections_) registered->projection->OnBatchDiscarded();
+  }
+  return applied;
+}
+
+Status ProjectionRunner::ApplyBatches(const LogStore& log, uint64_t next, uint64_t target,
+                                      const BatchCommitted& on_batch) {
   ResetArena();  // events parsed by a batch an earlier error discarded
   Batch batch(projections_);
   bool stopped = false;
@@ -386,6 +397,8 @@ Status ProjectionRunner::Commit(Batch& batch) {
   leveldb::WriteOptions write_options;
   write_options.sync = false;
   LB_RETURN_IF_ERROR(FromLevelDb(db_->Write(write_options, &write_batch), "state batch write"));
+  // Views first, then the index: whoever sees the new applied index sees the views with it.
+  for (const auto& registered : projections_) registered->projection->OnBatchCommitted();
   for (size_t i = 0; i < projections_.size(); ++i) {
     projections_[i]->applied_index.store(batch.applied()[i], std::memory_order_release);
   }

@@ -147,9 +147,12 @@ class ProjectionRunner : public StateReader {
   class Batch;
 
   ProjectionRunner() = default;
-  // Applies records next..target, both held by the log, committing batch by batch.
+  // Applies records next..target, both held by the log, committing batch by batch; on an error
+  // the batch in progress is discarded (projections told through OnBatchDiscarded).
   Status ApplyRange(const LogStore& log, uint64_t next, uint64_t target,
                     const BatchCommitted& on_batch);
+  Status ApplyBatches(const LogStore& log, uint64_t next, uint64_t target,
+                      const BatchCommitted& on_batch);
   Status ApplyRecord(const LogRecordView& record, Batch& batch);
   Status Commit(Batch& batch);
   void PublishAppliedIndex();

@@ -22,10 +22,23 @@ class Proposer {
   // Unavailable (read-only, not leader, shutting down), InvalidArgument (event too large).
   using Done = std::function<void(Result<uint64_t> index)>;
 
+  // Runs on the loop thread after each advance of the commit index, after the callbacks of the
+  // proposals it commits.
+  using CommitListener = std::function<void(uint64_t commit_index)>;
+
   virtual ~Proposer() = default;
   // Loop thread only. The proposer sets event.timestamp_unix_micros and event.node_id; index and
   // term are assigned by the log.
   virtual void Propose(events::Event event, Done done) = 0;
+
+  // Durable is not committed (DESIGN.md "Determinism"): under Raft a durable suffix can still be
+  // replaced by a new leader's, and nothing that acted on it could be undone. So projections,
+  // `status --wait-applied` and leader-only services follow the commit index, never the log's
+  // last index. Every record through it is committed (single node: fsynced; Raft: on a quorum).
+  // It never decreases. Loop thread.
+  virtual uint64_t commit_index() const = 0;
+  // Loop thread, before or while proposing.
+  virtual void AddCommitListener(CommitListener listener) = 0;
 };
 
 }  // namespace lifeboat::eventlog

@@ -167,7 +167,7 @@ AdminResponse AdminRouter::HandleStatus(const AdminRequest& request) {
   if (!wait_applied->has_value()) return Json(200, backend_.StatusJson());
   uint64_t target = 0;
   if (**wait_applied == "last") {
-    target = backend_.LogLastIndex();
+    target = backend_.CommitIndex();
   } else {
     const std::string& text = **wait_applied;
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), target);

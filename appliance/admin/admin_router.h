@@ -4,7 +4,7 @@
 //   GET /healthz              no auth: "ok" (liveness for systemd and the integration test)
 //   GET /v1/status            JSON: identity, version, uptime, log and projection indices, ...
 //   GET /v1/status?wait_applied=N|last&wait_ms=T  the same, answered once the projections have
-//                               applied index N ("last": the log's last index when asked), so
+//                               applied index N ("last": the commit index when asked), so
 //                               a reader sees what was acknowledged; 503 if not within T ms
 //   GET /metrics              Prometheus text format
 //   GET /v1/log?from=N&count=M  events as JSON, one object per line ("application/x-ndjson")
@@ -74,7 +74,9 @@ class AdminBackend {
  public:
   virtual ~AdminBackend() = default;
   virtual std::string StatusJson() = 0;
-  virtual uint64_t LogLastIndex() = 0;
+  // The log is committed through this index (eventlog/proposer.h): `wait_applied=last` waits for
+  // it, never for the log's last index, which may hold an uncommitted suffix under Raft.
+  virtual uint64_t CommitIndex() = 0;
   virtual uint64_t ProjectionAppliedIndex() = 0;
   virtual std::string MetricsText() = 0;
   // Events from..from+count-1 (clamped to the log), one JSON object per line. NotFound when

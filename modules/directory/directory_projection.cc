@@ -56,9 +56,9 @@ Status DirectoryProjection::Apply(const events::Event& event, eventlog::Projecti
       state.Put(Key(kSyncPrefix, completed.source()), completed.SerializeAsString());
       state.Put(Key(kSyncTimePrefix, completed.source()),
                 std::to_string(event.timestamp_unix_micros()));
-      view_.SetAwaitingFirstSync(false);
-      std::unique_lock lock(sync_mutex_);
-      syncs_[completed.source()] = SourceSyncInfo{completed, event.timestamp_unix_micros()};
+      staged_.push_back({.kind = StagedChange::Kind::kSyncCompleted,
+                         .source = completed.source(),
+                         .sync = SourceSyncInfo{completed, event.timestamp_unix_micros()}});
       return Status::Ok();
     }
     default:
@@ -76,8 +76,7 @@ Status DirectoryProjection::ApplyUpserted(const events::DirectoryEntry& entry,
   for (const std::string& address : entry.addresses()) {
     state.Put(Key(kAddressPrefix, AddressKey(address)), entry.id());
   }
-  view_.Upsert(entry);
-  LB_CHECK(view_.FindById(entry.id()).has_value());
+  staged_.push_back({.kind = StagedChange::Kind::kUpsert, .entry = entry});
   return Status::Ok();
 }
 
@@ -88,9 +87,34 @@ Status DirectoryProjection::ApplyRemoved(const std::string& id, eventlog::Projec
     LB_RETURN_IF_ERROR(Unindex(**before, state));
     state.Delete(Key(kEntryPrefix, id));
   }
-  view_.Remove(id);
-  LB_CHECK(!view_.FindById(id).has_value());
+  staged_.push_back({.kind = StagedChange::Kind::kRemove, .id = id});
   return Status::Ok();
+}
+
+void DirectoryProjection::OnBatchCommitted() {
+  for (StagedChange& change : staged_) {
+    switch (change.kind) {
+      case StagedChange::Kind::kUpsert:
+        view_.Upsert(change.entry);
+        LB_CHECK(view_.FindById(change.entry.id()).has_value());
+        break;
+      case StagedChange::Kind::kRemove:
+        view_.Remove(change.id);
+        LB_CHECK(!view_.FindById(change.id).has_value());
+        break;
+      case StagedChange::Kind::kSyncCompleted: {
+        view_.SetAwaitingFirstSync(false);
+        std::unique_lock lock(sync_mutex_);
+        syncs_[change.source] = std::move(change.sync);
+        break;
+      }
+    }
+  }
+  staged_.clear();
+}
+
+void DirectoryProjection::OnBatchDiscarded() {
+  staged_.clear();
 }
 
 Status DirectoryProjection::Restore(std::string_view key, std::string_view value) {
@@ -117,6 +141,7 @@ Status DirectoryProjection::Restore(std::string_view key, std::string_view value
 }
 
 void DirectoryProjection::Clear() {
+  staged_.clear();
   view_.Clear();
   std::unique_lock lock(sync_mutex_);
   syncs_.clear();

@@ -22,6 +22,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "eventlog/projection.h"
 #include "modules/directory/directory_view.h"
@@ -39,7 +40,10 @@ class DirectoryProjection : public eventlog::Projection {
   explicit DirectoryProjection(DirectoryView& view) : view_(view) {}
 
   std::string_view name() const override { return "directory"; }
+  // Writes the state and stages the view's change; the view shows it at OnBatchCommitted.
   Status Apply(const events::Event& event, eventlog::ProjectionState& state) override;
+  void OnBatchCommitted() override;
+  void OnBatchDiscarded() override;
 
   // Refills the view from one stored key (see the class comment). Corruption when the value
   // does not parse.
@@ -56,7 +60,17 @@ class DirectoryProjection : public eventlog::Projection {
   Status ApplyUpserted(const events::DirectoryEntry& entry, eventlog::ProjectionState& state);
   Status ApplyRemoved(const std::string& id, eventlog::ProjectionState& state);
 
+  // A view change waiting for its batch to commit (projection.h), in Apply order.
+  struct StagedChange {
+    enum class Kind { kUpsert, kRemove, kSyncCompleted } kind;
+    events::DirectoryEntry entry;  // kUpsert
+    std::string id;                // kRemove
+    std::string source;            // kSyncCompleted
+    SourceSyncInfo sync;           // kSyncCompleted
+  };
+
   DirectoryView& view_;
+  std::vector<StagedChange> staged_;  // the runner's thread only
   mutable std::shared_mutex sync_mutex_;
   std::map<std::string, SourceSyncInfo, std::less<>> syncs_;
 };

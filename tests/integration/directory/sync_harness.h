@@ -45,10 +45,13 @@ class ApplyingProposer : public eventlog::Proposer {
     event.set_timestamp_unix_micros(env_.WallNow().count());
     Status applied = projection_.Apply(event, state_);
     EXPECT_TRUE(applied.ok()) << applied.ToString();
+    projection_.OnBatchCommitted();  // one event per batch
     if (event.has_directory_sync_completed()) ++completions;
     proposed.push_back(event);
     done(index_);
   }
+  uint64_t commit_index() const override { return index_; }
+  void AddCommitListener(CommitListener) override {}
   std::vector<events::Event> proposed;
   uint64_t completions = 0;  // DirectorySyncCompleted events seen
 

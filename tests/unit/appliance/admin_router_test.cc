@@ -84,7 +84,7 @@ TEST(AdminRouterTest, LogQueryIsParsedAndBounded) {
 
 TEST(AdminRouterTest, StatusWaitsOnlyWhileTheIndexIsNotApplied) {
   FakeBackend backend;
-  backend.log_last_index = 7;
+  backend.commit_index = 7;
   backend.applied_index = 3;
   AdminRouter router(backend, kToken);
 

@@ -89,7 +89,7 @@ class AdminServerTest : public ::testing::Test {
 };
 
 TEST_F(AdminServerTest, WaitingStatusIsAnsweredOnceTheIndexIsApplied) {
-  backend_.log_last_index = 5;
+  backend_.commit_index = 5;
   backend_.applied_index = 3;
   Client client(server_->port(), "/v1/status?wait_applied=last");
   ASSERT_TRUE(RunLoopUntil([&] { return server_->waiting_requests() == 1; }));

@@ -44,6 +44,7 @@ class DirectoryProjectionTest : public ::testing::Test {
       event.set_timestamp_unix_micros(1000 * syncs_);
       ASSERT_TRUE(projection_.Apply(event, state_).ok());
     }
+    projection_.OnBatchCommitted();  // as the runner does once the state write succeeded
   }
 
   DirectoryView view_{{"corp.example.test", "Corp.Example.ORG"}};
@@ -87,9 +88,12 @@ TEST_F(DirectoryProjectionTest, UnknownAddressIsNotLoadedUntilTheFirstSyncLands)
   for (size_t i = 0; i + 1 < events->size(); ++i) {
     ASSERT_TRUE(projection_.Apply((*events)[i], state_).ok());
   }
+  projection_.OnBatchCommitted();
   EXPECT_EQ(view_.Resolve("alice@corp.example.test"), RecipientVerdict::kMailbox);
   EXPECT_EQ(view_.Resolve("nobody@corp.example.test"), RecipientVerdict::kDirectoryNotLoaded);
   ASSERT_TRUE(projection_.Apply(events->back(), state_).ok());
+  EXPECT_FALSE(projection_.HasCompletedSync());  // staged until its batch commits
+  projection_.OnBatchCommitted();
   EXPECT_TRUE(projection_.HasCompletedSync());
   EXPECT_EQ(view_.Resolve("nobody@corp.example.test"), RecipientVerdict::kUnknownUser);
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "tests/unit/eventlog/store_test_support.h"
@@ -70,6 +71,41 @@ TEST(SingleNodeProposerTest, OversizeEventIsInvalidArgumentAndNothingIsWritten) 
   EXPECT_NE(results[0].status().message().find("exceeds the limit"), std::string::npos);
   writer.Shutdown();
   EXPECT_EQ((*store)->last_index(), 0u);
+}
+
+TEST(SingleNodeProposerTest, CommitIndexFollowsDurabilityAfterTheCallbacks) {
+  TempDir dir;
+  LoopEnv loop;
+  LogStoreOptions options;
+  options.path = dir.path();
+  Result<std::unique_ptr<LogStore>> store = LogStore::Open(options);
+  ASSERT_TRUE(store.ok());
+  {
+    // A log that already holds two records: on one node they are committed from the start.
+    std::vector<LogRecord> held = {{1, kSingleNodeTerm, "a"}, {2, kSingleNodeTerm, "b"}};
+    ASSERT_TRUE((*store)->Append(held).ok());
+  }
+  GroupCommitWriter writer(loop, **store);
+  SingleNodeProposer proposer(loop, writer, "node-a");
+  EXPECT_EQ(proposer.commit_index(), 2u);
+
+  // Timeline: each listener call sees the proposal's callback already run.
+  std::vector<std::string> timeline;
+  proposer.AddCommitListener([&](uint64_t commit_index) {
+    EXPECT_EQ(commit_index, proposer.commit_index());
+    timeline.push_back("commit " + std::to_string(commit_index));
+  });
+  events::Event event;
+  event.mutable_login_failed();
+  proposer.Propose(event, [&](Result<uint64_t> index) {
+    ASSERT_TRUE(index.ok());
+    EXPECT_EQ(proposer.commit_index(), 2u);  // not yet: the listeners run after the callbacks
+    timeline.push_back("acked " + std::to_string(*index));
+  });
+  ASSERT_TRUE(loop.RunUntil([&] { return timeline.size() == 2; }));
+  EXPECT_EQ(timeline, (std::vector<std::string>{"acked 3", "commit 3"}));
+  EXPECT_EQ(proposer.commit_index(), 3u);
+  writer.Shutdown();
 }
 
 }  // namespace
