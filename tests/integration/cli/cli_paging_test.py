@@ -12,6 +12,8 @@
 
 import json
 import os
+import pty
+import select
 import shlex
 import subprocess
 import sys
@@ -61,6 +63,37 @@ COMMANDS_WITH_SUBCOMMANDS = {"log", "mailbox", "directory"}
 def run(arguments, timeout_seconds=node_module.CLI_TIMEOUT_SECONDS):
     return subprocess.run(arguments, capture_output=True, text=True, timeout=timeout_seconds,
                           stdin=subprocess.DEVNULL)
+
+
+def run_with_terminal_stderr(arguments, timeout_seconds=node_module.CLI_TIMEOUT_SECONDS):
+    """Runs `arguments` with stderr on a pseudo-terminal (as an operator's shell would);
+    returns (exit code, stdout, everything written to the terminal)."""
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(arguments, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=terminal)
+        os.close(terminal)
+        terminal = None
+        written = b""
+        while True:  # until the child closed its end (EIO on Linux) or the bound passes
+            ready, _, _ = select.select([controller], [], [], timeout_seconds)
+            if not ready:
+                process.kill()
+                raise AssertionError(f"{arguments} silent for {timeout_seconds} s")
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            written += chunk
+        stdout = process.stdout.read().decode()
+        process.stdout.close()
+        return process.wait(timeout=timeout_seconds), stdout, written.decode()
+    finally:
+        os.close(controller)
+        if terminal is not None:
+            os.close(terminal)
 
 
 class HelpTest(unittest.TestCase):
@@ -257,6 +290,35 @@ class PagingTest(smtp_case.NodeTestCase):
         waiting = self.node.cli("status", "--wait-applied", check=False)
         self.assertEqual(waiting.returncode, 1, waiting.stderr)
         self.assertIn("--wait-applied", waiting.stderr)
+
+        # rebuild: progress on a terminal only, then the same state as the incremental one.
+        quiet = self.node.cli("rebuild")
+        self.assertEqual(quiet.stderr, "", "no progress when stderr is not a terminal")
+        self.assertIn("state hash", quiet.stdout)
+        code, stdout, terminal = run_with_terminal_stderr(
+            [self.node.binary, "rebuild", "--config", self.node.config_path])
+        self.assertEqual(code, 0, terminal)
+        self.assertEqual(stdout, quiet.stdout, "a rebuild is deterministic")
+        self.assertIn("\rrebuild: 0 of ", terminal)
+        self.assertIn(f"of {stopped['log_last_index']:,} events", terminal)
+        self.assertTrue(terminal.endswith("\r"), "the progress line is erased at the end")
+
+    def test_directory_import_waits_quietly_without_a_terminal(self):
+        if not self.node.running():  # the paging test stops the node
+            self.node.start()
+        quiet = self.node.cli("directory", "import")
+        self.assertEqual(quiet.stderr, "")
+        self.assertRegex(quiet.stdout, r"^directory import done \(action \d+\)\n$")
+        code, stdout, terminal = run_with_terminal_stderr(
+            [self.node.binary, "directory", "import", "--config", self.node.config_path])
+        self.assertEqual(code, 0, terminal)
+        self.assertRegex(stdout, r"^directory import done \(action \d+\)\n$")
+        # An import may be done before the first poll; if a progress line was shown, it says
+        # what runs and for how long, and it is erased.
+        if terminal:
+            self.assertIn("directory import (action ", terminal)
+            self.assertIn(" elapsed", terminal)
+            self.assertTrue(terminal.endswith("\r"))
 
 
 if __name__ == "__main__":
