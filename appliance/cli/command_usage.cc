@@ -15,7 +15,7 @@ struct CommandUsage {
   std::string_view command;
   std::string_view subcommand;
   std::string_view synopsis;  // after "lifeboat ", without the --config option
-  std::string_view summary;   // one line
+  std::string_view summary;   // what it does, a line or two
   std::string_view options;   // one line per option, "" when none but --config
   bool takes_config = true;
 };
