@@ -88,20 +88,6 @@ Result<std::string> RequiredText(std::string_view query, std::string_view name) 
   return std::move(**value);
 }
 
-// The `after` cursor of /v1/mailbox: a message id as the listing shows it. Ids are printable
-// ASCII without spaces (mailbox_projection.cc: the node's mail id, or "event-" and the log index);
-// any other byte is a mistake, answered before the backend is asked.
-Status CheckMessageIdCursor(std::string_view id) {
-  if (id.empty()) return Status::InvalidArgument("after: empty; give the id of a listed message");
-  for (unsigned char c : id) {
-    if (c <= ' ' || c >= 0x7f) {
-      return Status::InvalidArgument("after=" + std::string(id) +
-                                     ": not a message id (printable ASCII without spaces)");
-    }
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<bool> QueryUint(std::string_view query, std::string_view name, uint64_t& value) {
@@ -262,7 +248,7 @@ AdminResponse AdminRouter::HandleMailbox(const AdminRequest& request) {
   auto after = QueryText(request.query, "after");
   if (!after.ok()) return ErrorResponse(after.status());
   if (after->has_value()) {
-    Status valid = CheckMessageIdCursor(**after);
+    Status valid = CheckAfterCursor(**after);
     if (!valid.ok()) return ErrorResponse(valid);
   }
   return FromResult(

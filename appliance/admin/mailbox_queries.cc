@@ -27,6 +27,18 @@ bool NewerFirst(const mailbox::MessageEntry& a, const mailbox::MessageEntry& b) 
 
 }  // namespace
 
+Status CheckAfterCursor(std::string_view after) {
+  if (after.empty())
+    return Status::InvalidArgument("after: empty; give the id of a listed message");
+  for (unsigned char c : after) {
+    if (c <= ' ' || c >= 0x7f) {
+      return Status::InvalidArgument("after=" + std::string(after) +
+                                     ": not a message id (printable ASCII without spaces)");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::string> MailboxQueries::ResolveMailbox(std::string_view address_or_id) const {
   if (address_or_id.empty()) return Status::InvalidArgument("no address or mailbox id given");
   std::optional<events::DirectoryEntry> entry;
@@ -98,6 +110,7 @@ Result<std::string> MailboxQueries::Messages(std::string_view address_or_id,
   }
   std::optional<mailbox::MessageEntry> cursor;
   if (!after.empty()) {
+    LB_RETURN_IF_ERROR(CheckAfterCursor(after));
     auto entry = reader_.GetMessage(*mailbox_id, after);
     if (!entry.ok()) {
       if (entry.status().code() != StatusCode::kNotFound) return entry.status();

@@ -28,6 +28,12 @@ inline constexpr uint64_t kMailboxesMax = mailbox::kListPageEntriesMax;
 // answers on its loop thread, so the work per mailbox stays one bounded scan of small rows.
 inline constexpr uint64_t kMailboxCountMessagesMax = 500;
 
+// The `after` cursor of a listing page: a message id as the listing shows it. Ids are printable
+// ASCII without spaces (mailbox_projection.cc: the node's mail id, or "event-" and the log
+// index); InvalidArgument for "" or any other byte, before any lookup. The admin API checks it
+// first (400); Messages checks it again for the CLI on a stopped node.
+Status CheckAfterCursor(std::string_view after);
+
 class MailboxQueries {
  public:
   // All three must outlive this object. `bodies` is where raw bytes are (the log).

@@ -200,6 +200,11 @@ TEST_F(MailboxQueriesTest, AnUnknownCursorIsInvalidArgument) {
   // Another mailbox's message is no cursor for this one.
   EXPECT_EQ(queries_.Messages("alice@corp.example", "", 10, "m2").status().code(),
             StatusCode::kInvalidArgument);
+  EXPECT_EQ(queries_.Messages("alice@corp.example", "", 10, "m 1").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(CheckAfterCursor("n1-66208dd47d3a1fb090006.1").ok());
+  EXPECT_FALSE(CheckAfterCursor("").ok());
+  EXPECT_FALSE(CheckAfterCursor("caf\xC3\xA9").ok());
   auto after_last = queries_.Messages("alice@corp.example", "", 10, "m1");
   ASSERT_TRUE(after_last.ok());
   EXPECT_EQ(*after_last, "");
