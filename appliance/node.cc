@@ -300,7 +300,9 @@ std::string Node::StatusJson() {
           .String("smtp", smtp_address())
           .Finish();
   json::ObjectWriter writer;
-  writer.String("node_id", config_.node.id)
+  writer
+      .Bool("running", true)  // `lifeboat status` on a stopped data dir says false
+      .String("node_id", config_.node.id)
       .String("cluster_id", config_.node.cluster_id)
       .String("version", kLifeboatVersion)
       .Int("uptime_seconds", uptime.count())

@@ -101,7 +101,7 @@ class Node : public admin::AdminBackend {
   // Mailbox and directory endpoints (`lifeboat mailbox`, `lifeboat directory`): node_admin.cc.
   Result<std::string> MailboxesJson(uint64_t limit) override;
   Result<std::string> MailboxMessagesJson(std::string_view address_or_id, std::string_view folder,
-                                          uint64_t limit) override;
+                                          uint64_t limit, std::string_view after) override;
   Result<std::string> MessageJson(std::string_view address_or_id,
                                   std::string_view message_id) override;
   Result<std::string> RawMessage(std::string_view address_or_id,

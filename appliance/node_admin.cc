@@ -19,10 +19,11 @@ Result<std::string> Node::MailboxesJson(uint64_t limit) {
 }
 
 Result<std::string> Node::MailboxMessagesJson(std::string_view address_or_id,
-                                              std::string_view folder, uint64_t limit) {
+                                              std::string_view folder, uint64_t limit,
+                                              std::string_view after) {
   LogMailBodies bodies(*log_);
   return admin::MailboxQueries(*projections_.directory_view, *runner_, bodies)
-      .Messages(address_or_id, folder, limit);
+      .Messages(address_or_id, folder, limit, after);
 }
 
 Result<std::string> Node::MessageJson(std::string_view address_or_id, std::string_view message_id) {

@@ -428,7 +428,8 @@ Result<std::string> ProjectionRunner::StateHash() const {
 
 Result<std::string> Rebuild(const LogStore& log, const ProjectionRunnerOptions& options,
                             std::vector<Projection*> projections,
-                            std::optional<uint64_t> through_index) {
+                            std::optional<uint64_t> through_index,
+                            const ProjectionRunner::BatchCommitted& on_batch) {
   if (log.first_index() > 1) {
     return Status::FailedPrecondition(
         "cannot rebuild state: the log was compacted up to index " +
@@ -442,7 +443,8 @@ Result<std::string> Rebuild(const LogStore& log, const ProjectionRunnerOptions& 
   Result<std::unique_ptr<ProjectionRunner>> runner =
       ProjectionRunner::Open(options, std::move(projections));
   if (!runner.ok()) return runner.status();
-  LB_RETURN_IF_ERROR((*runner)->ApplyThrough(log, through_index.value_or(log.last_index())));
+  LB_RETURN_IF_ERROR(
+      (*runner)->ApplyThrough(log, through_index.value_or(log.last_index()), on_batch));
   return (*runner)->StateHash();
 }
 

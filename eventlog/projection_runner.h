@@ -183,9 +183,11 @@ class ProjectionRunner : public StateReader {
 // when the log may hold an uncommitted Raft suffix) and returns the StateHash of the result.
 // FailedPrecondition when the log has been compacted (first_index() > 1): this version
 // rebuilds from the whole log only (snapshots come with replication); a suffix would be wrong
-// state.
+// state. `on_batch` sees each committed batch, as in ApplyThrough (`lifeboat rebuild` shows
+// progress with it).
 Result<std::string> Rebuild(const LogStore& log, const ProjectionRunnerOptions& options,
                             std::vector<Projection*> projections,
-                            std::optional<uint64_t> through_index = std::nullopt);
+                            std::optional<uint64_t> through_index = std::nullopt,
+                            const ProjectionRunner::BatchCommitted& on_batch = nullptr);
 
 }  // namespace lifeboat::eventlog

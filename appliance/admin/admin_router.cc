@@ -1,5 +1,6 @@
 #include "appliance/admin/admin_router.h"
 
+#include <algorithm>
 #include <charconv>
 #include <string_view>
 
@@ -209,6 +210,18 @@ AdminResponse AdminRouter::HandleLog(const AdminRequest& request) {
     return JsonError(400, "count=" + std::to_string(count) + ": expected 1.." +
                               std::to_string(kAdminLogCountMax));
   }
+  uint64_t before = 0;
+  Result<bool> has_before = QueryUint(request.query, "before", before);
+  if (!has_before.ok()) return JsonError(400, has_before.status().message());
+  if (*has_before) {
+    // The page that ends just before `before`: what `lifeboat log tail --before` reads.
+    if (*has_from) return JsonError(400, "from and before: give one of them");
+    if (before == 0) return JsonError(400, "before=0: expected a log index, 1 or more");
+    before = std::min(before, backend_.LogLastIndex() + 1);  // past the end: the tail
+    if (before == 1) return NdJson(std::string());           // nothing precedes index 1
+    from = before > count ? before - count : 1;
+    count = before - from;
+  }
   Result<std::string> events = backend_.LogJson(from, count);
   if (!events.ok()) {
     int status = events.status().code() == StatusCode::kNotFound ? 404 : 500;
@@ -232,7 +245,15 @@ AdminResponse AdminRouter::HandleMailbox(const AdminRequest& request) {
   if (!folder.ok()) return ErrorResponse(folder.status());
   auto limit = QueryLimit(request.query, "limit", kMailboxMessagesDefault, kMailboxMessagesMax);
   if (!limit.ok()) return ErrorResponse(limit.status());
-  return FromResult(backend_.MailboxMessagesJson(*address, folder->value_or(""), *limit), NdJson);
+  auto after = QueryText(request.query, "after");
+  if (!after.ok()) return ErrorResponse(after.status());
+  if (after->has_value()) {
+    Status valid = CheckAfterCursor(**after);
+    if (!valid.ok()) return ErrorResponse(valid);
+  }
+  return FromResult(
+      backend_.MailboxMessagesJson(*address, folder->value_or(""), *limit, after->value_or("")),
+      NdJson);
 }
 
 AdminResponse AdminRouter::HandleMessage(const AdminRequest& request) {

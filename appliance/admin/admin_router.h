@@ -8,9 +8,13 @@
 //                               a reader sees what was acknowledged; 503 if not within T ms
 //   GET /metrics              Prometheus text format
 //   GET /v1/log?from=N&count=M  events as JSON, one object per line ("application/x-ndjson")
+//   GET /v1/log?before=N&count=M  the M events just before index N (a page of `log tail`;
+//                               N past the log's end reads its last M)
 //   GET /v1/mailboxes?limit=N   mailboxes, one JSON object per line (`lifeboat mailbox ls`)
-//   GET /v1/mailbox?address=A&folder=F&limit=N  messages newest first, one object per line;
-//                               A is an address or a mailbox id, no folder means every folder
+//   GET /v1/mailbox?address=A&folder=F&limit=N&after=ID  messages newest first, one object per
+//                               line; A is an address or a mailbox id, no folder means every
+//                               folder; after=ID continues after message ID (the previous
+//                               page's last); a last line {"next_after":ID} when more remain
 //   GET /v1/message?mailbox=A&id=M[&raw=1]  one message's metadata (JSON), or with raw=1 the
 //                               message exactly as received ("message/rfc822")
 //   GET /v1/directory/status    the directory object of /v1/status
@@ -86,9 +90,11 @@ class AdminBackend {
   // Mailbox and directory reads (mailbox_queries.h, directory_queries.h). Errors: NotFound (404),
   // InvalidArgument (400), FailedPrecondition (409), Unavailable (503), others 500.
   virtual Result<std::string> MailboxesJson(uint64_t limit) = 0;
-  // `folder` "" means every folder.
+  // `folder` "" means every folder; `after` "" the first page, else the message id that ended
+  // the previous page (MailboxQueries::Messages).
   virtual Result<std::string> MailboxMessagesJson(std::string_view address_or_id,
-                                                  std::string_view folder, uint64_t limit) = 0;
+                                                  std::string_view folder, uint64_t limit,
+                                                  std::string_view after) = 0;
   virtual Result<std::string> MessageJson(std::string_view address_or_id,
                                           std::string_view message_id) = 0;
   virtual Result<std::string> RawMessage(std::string_view address_or_id,

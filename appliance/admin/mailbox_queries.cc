@@ -1,8 +1,10 @@
 #include "appliance/admin/mailbox_queries.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "appliance/admin/mailbox_json.h"
+#include "appliance/json/json_writer.h"
 #include "modules/mailbox/mailbox_keys.h"
 
 namespace lifeboat::admin {
@@ -24,6 +26,18 @@ bool NewerFirst(const mailbox::MessageEntry& a, const mailbox::MessageEntry& b) 
 }
 
 }  // namespace
+
+Status CheckAfterCursor(std::string_view after) {
+  if (after.empty())
+    return Status::InvalidArgument("after: empty; give the id of a listed message");
+  for (unsigned char c : after) {
+    if (c <= ' ' || c >= 0x7f) {
+      return Status::InvalidArgument("after=" + std::string(after) +
+                                     ": not a message id (printable ASCII without spaces)");
+    }
+  }
+  return Status::Ok();
+}
 
 Result<std::string> MailboxQueries::ResolveMailbox(std::string_view address_or_id) const {
   if (address_or_id.empty()) return Status::InvalidArgument("no address or mailbox id given");
@@ -73,7 +87,8 @@ Result<std::string> MailboxQueries::Mailboxes(uint64_t limit) const {
 }
 
 Result<std::string> MailboxQueries::Messages(std::string_view address_or_id,
-                                             std::string_view folder, uint64_t limit) const {
+                                             std::string_view folder, uint64_t limit,
+                                             std::string_view after) const {
   LB_RETURN_IF_ERROR(CheckLimit(limit, kMailboxMessagesMax));
   auto mailbox_id = ResolveMailbox(address_or_id);
   if (!mailbox_id.ok()) return mailbox_id.status();
@@ -93,18 +108,52 @@ Result<std::string> MailboxQueries::Messages(std::string_view address_or_id,
     return Status::NotFound("mailbox " + *mailbox_id + " has no folder \"" + std::string(folder) +
                             "\"");
   }
-  // Each folder is newest first: its first `limit` entries hold every candidate from it.
+  std::optional<mailbox::MessageEntry> cursor;
+  if (!after.empty()) {
+    LB_RETURN_IF_ERROR(CheckAfterCursor(after));
+    auto entry = reader_.GetMessage(*mailbox_id, after);
+    if (!entry.ok()) {
+      if (entry.status().code() != StatusCode::kNotFound) return entry.status();
+      return Status::InvalidArgument("after=" + std::string(after) + ": mailbox " + *mailbox_id +
+                                     " has no message with that id (purged since the previous "
+                                     "page?): list again from the start");
+    }
+    cursor = std::move(entry).value();
+  }
+  // Where a folder's scan starts: just after the cursor's position in the order NewerFirst and
+  // the key layout share (mailbox_keys.h), whether or not the cursor is in that folder.
+  auto start_after = [&](const std::string& name, const mailbox::MessageEntry* position) {
+    if (position == nullptr) return std::string();
+    return mailbox::MessageKey(*mailbox_id, name, position->received_unix_micros(),
+                               position->event_index(), position->message_id());
+  };
+  // Each folder is newest first: its first `limit` entries after the cursor hold every
+  // candidate from it.
   std::vector<mailbox::MessageEntry> messages;
   for (const std::string& name : folders) {
-    auto page = reader_.ListFolder(*mailbox_id, name, "", limit);
+    auto page = reader_.ListFolder(*mailbox_id, name,
+                                   start_after(name, cursor ? &*cursor : nullptr), limit);
     if (!page.ok()) return page.status();
     for (auto& entry : page->messages) messages.push_back(std::move(entry));
   }
   std::sort(messages.begin(), messages.end(), NewerFirst);
-  if (messages.size() > limit) messages.resize(limit);
+  bool more = messages.size() > limit;
+  if (more) messages.resize(limit);
+  if (!more && messages.size() == limit) {
+    // A full page: more remain if any folder holds a message past the last one listed.
+    for (const std::string& name : folders) {
+      auto page = reader_.ListFolder(*mailbox_id, name, start_after(name, &messages.back()), 1);
+      if (!page.ok()) return page.status();
+      more = more || !page->messages.empty();
+    }
+  }
   std::string out;
   for (const mailbox::MessageEntry& entry : messages) {
     out += MessageSummaryJson(entry);
+    out.push_back('\n');
+  }
+  if (more) {
+    out += json::ObjectWriter().String("next_after", messages.back().message_id()).Finish();
     out.push_back('\n');
   }
   return out;

@@ -28,6 +28,12 @@ inline constexpr uint64_t kMailboxesMax = mailbox::kListPageEntriesMax;
 // answers on its loop thread, so the work per mailbox stays one bounded scan of small rows.
 inline constexpr uint64_t kMailboxCountMessagesMax = 500;
 
+// The `after` cursor of a listing page: a message id as the listing shows it. Ids are printable
+// ASCII without spaces (mailbox_projection.cc: the node's mail id, or "event-" and the log
+// index); InvalidArgument for "" or any other byte, before any lookup. The admin API checks it
+// first (400); Messages checks it again for the CLI on a stopped node.
+Status CheckAfterCursor(std::string_view after);
+
 class MailboxQueries {
  public:
   // All three must outlive this object. `bodies` is where raw bytes are (the log).
@@ -43,8 +49,14 @@ class MailboxQueries {
   Result<std::string> Mailboxes(uint64_t limit) const;
   // Messages of one folder, or of every folder when `folder` is "", newest first, at most
   // `limit` (1..kMailboxMessagesMax), one JSON object per line. NotFound for an unknown folder.
+  // Paging: `after` "" starts at the newest message; else it is the message id that ended the
+  // previous page and the page continues just after it in the same order (a position, so
+  // messages arriving meanwhile neither repeat nor shift the pages). When more messages remain,
+  // a last line {"next_after":"<id of the last message listed>"} says where the next page starts;
+  // there is none on the last page. InvalidArgument when `after` names no message of the mailbox
+  // (purged by retention since, or mistyped).
   Result<std::string> Messages(std::string_view address_or_id, std::string_view folder,
-                               uint64_t limit) const;
+                               uint64_t limit, std::string_view after = "") const;
   // One message's metadata as a JSON object.
   Result<std::string> Message(std::string_view address_or_id, std::string_view message_id) const;
   // The message exactly as received.

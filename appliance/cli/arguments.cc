@@ -34,6 +34,17 @@ bool TakeFlag(Args& args, const std::string& name) {
   return false;
 }
 
+std::string ShellWord(std::string_view word) {
+  constexpr std::string_view kPlain =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+-./:=_,";
+  if (!word.empty() && word.find_first_not_of(kPlain) == std::string_view::npos) {
+    return std::string(word);
+  }
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
 Result<std::string> FindConfigPath(const std::optional<std::string>& flag) {
   if (flag.has_value()) return *flag;
   const char* from_env = std::getenv("LIFEBOAT_CONFIG");

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "appliance/config/config.h"
@@ -51,6 +52,10 @@ int UsageError(const std::string& message);
 Result<std::optional<std::string>> TakeOption(Args& args, const std::string& name);
 // Takes the flag "--name" out of `args`.
 bool TakeFlag(Args& args, const std::string& name);
+
+// `word` as one shell word: as is when it holds only characters no shell treats specially, else
+// in single quotes. For the commands the CLI prints for the operator to run next ("more: ...").
+std::string ShellWord(std::string_view word);
 
 // The config file to use: --config if given, else $LIFEBOAT_CONFIG, else the first of
 // /etc/lifeboat/lifeboat.toml and /var/lib/lifeboat-demo/lifeboat.toml that exists.

@@ -21,6 +21,8 @@
 #include "appliance/cli/cli.h"
 #include "appliance/cli/json_fields.h"
 #include "appliance/cli/offline_state.h"
+#include "appliance/cli/progress_line.h"
+#include "appliance/env/libevent_env.h"
 #include "appliance/json/json_writer.h"
 
 namespace lifeboat::cli {
@@ -100,7 +102,8 @@ int StatusCommand(const config::Config& config, bool as_json) {
   return kExitOk;
 }
 
-// POSTs `target`, then polls the action until it is done. Exit 0 when its outcome is "ok".
+// POSTs `target`, then polls the action until it is done. Exit 0 when its outcome is "ok". On a
+// terminal, stderr shows the action's state and the time waited on one line (progress_line.h).
 int RunAction(const config::Config& config, const std::string& what, const std::string& target) {
   auto started = CallNode(config, "POST", target);
   if (!started.ok()) {
@@ -114,30 +117,39 @@ int RunAction(const config::Config& config, const std::string& what, const std::
   if (started->status / 100 != 2) {
     return Fail("directory " + what + ": " + ReplyError(*started).message());
   }
+  // The CLI's clock is the production Env's, for the progress line only (env.h).
+  auto env = LibeventEnv::Create();
+  if (!env.ok()) return Fail("directory " + what + ": " + env.status().ToString());
+  ProgressLine progress = ProgressLine::ForTerminal(stderr, **env);
+  auto fail = [&](const std::string& message) {
+    progress.Clear();
+    return Fail("directory " + what + ": " + message);
+  };
   std::string body = started->body;
   for (int poll = 0;; ++poll) {
     auto action = ParseJsonLines(body);
     if (!action.ok() || action->size() != 1) {
-      return Fail("directory " + what + ": the node answered something that is not JSON");
+      return fail("the node answered something that is not JSON");
     }
     const std::string id = FieldText(action->front(), "id");
-    if (FieldText(action->front(), "state") == "done") {
+    const std::string state = FieldText(action->front(), "state");
+    if (state == "done") {
+      progress.Clear();
       const std::string outcome = FieldText(action->front(), "outcome");
       if (outcome != "ok") return Fail("directory " + what + " failed: " + outcome);
       std::printf("directory %s done (action %s)\n", what.c_str(), id.c_str());
       return kExitOk;
     }
     if (poll == kActionPollsMax) {
-      return Fail("directory " + what + ": still running after " +
-                  std::to_string(kActionWaitSeconds) +
+      return fail("still running after " + std::to_string(kActionWaitSeconds) +
                   " s; it goes on in the node (`lifeboat directory status`)");
     }
+    progress.Update("directory " + what + " (action " + id + "): " + state + ", " +
+                    HumanDuration(progress.Elapsed()) + " elapsed");
     std::this_thread::sleep_for(kActionPollInterval);
     auto reply = CallNode(config, "GET", "/v1/directory/action?id=" + id);
-    if (!reply.ok()) return Fail("directory " + what + ": " + reply.status().message());
-    if (reply->status != 200) {
-      return Fail("directory " + what + ": " + ReplyError(*reply).message());
-    }
+    if (!reply.ok()) return fail(reply.status().message());
+    if (reply->status != 200) return fail(ReplyError(*reply).message());
     body = reply->body;
   }
 }

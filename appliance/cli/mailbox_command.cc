@@ -2,7 +2,10 @@
 // Through the admin API when the node runs, else from its data dir (offline_state.h); both run
 // the same queries (appliance/admin/mailbox_queries.h) and print the same lines.
 //
-//   lifeboat mailbox list ADDRESS [--folder NAME] [--limit N] [--json] [--config FILE]
+//   lifeboat mailbox list ADDRESS [--folder NAME] [--limit N] [--after ID] [--json]
+//                        [--config FILE]
+//     newest first, a page at a time: when more remain, the last line is the command for the
+//     next page ("more: ... --after ID"; with --json a last {"next_after":ID} line)
 //   lifeboat mailbox show ADDRESS MESSAGE_ID [--raw] [--json] [--config FILE]
 //   lifeboat mailbox ls [--limit N] [--json] [--config FILE]
 //
@@ -118,14 +121,34 @@ void PrintMessageDetail(const google::protobuf::Struct& message) {
   }
 }
 
-int ListCommand(const config::Config& config, const std::string& address,
-                const std::optional<std::string>& folder, uint64_t limit, bool as_json) {
-  std::string target =
-      "/v1/mailbox?address=" + admin::PercentEncode(address) + "&limit=" + std::to_string(limit);
-  if (folder.has_value()) target += "&folder=" + admin::PercentEncode(*folder);
+// What `mailbox list` was asked, so the next page's command can be printed in full.
+struct ListRequest {
+  std::string address;
+  std::optional<std::string> folder;
+  std::optional<std::string> limit_text;  // as typed, when given
+  uint64_t limit = admin::kMailboxMessagesDefault;
+  std::optional<std::string> after;
+  std::optional<std::string> config_path;  // --config as typed, when given
+};
+
+std::string NextPageCommand(const ListRequest& request, const std::string& next_after) {
+  std::string command = "lifeboat mailbox list " + ShellWord(request.address);
+  if (request.folder.has_value()) command += " --folder " + ShellWord(*request.folder);
+  if (request.limit_text.has_value()) command += " --limit " + ShellWord(*request.limit_text);
+  command += " --after " + ShellWord(next_after);
+  if (request.config_path.has_value()) command += " --config " + ShellWord(*request.config_path);
+  return command;
+}
+
+int ListCommand(const config::Config& config, const ListRequest& request, bool as_json) {
+  std::string target = "/v1/mailbox?address=" + admin::PercentEncode(request.address) +
+                       "&limit=" + std::to_string(request.limit);
+  if (request.folder.has_value()) target += "&folder=" + admin::PercentEncode(*request.folder);
+  if (request.after.has_value()) target += "&after=" + admin::PercentEncode(*request.after);
   auto body = AskNodeOrDataDir(config, target, [&](const OfflineState& state) {
     return admin::MailboxQueries(state.directory(), state.state(), state.bodies())
-        .Messages(address, folder.value_or(""), limit);
+        .Messages(request.address, request.folder.value_or(""), request.limit,
+                  request.after.value_or(""));
   });
   if (!body.ok()) return Fail("mailbox list: " + body.status().message());
   if (as_json) {
@@ -134,11 +157,20 @@ int ListCommand(const config::Config& config, const std::string& address,
   }
   auto rows = ParseJsonLines(*body);
   if (!rows.ok()) return Fail("mailbox list: " + rows.status().message());
+  // The last line names the next page when more remain (MailboxQueries::Messages).
+  std::string next_after;
+  if (!rows->empty() && rows->back().fields().count("next_after") != 0) {
+    next_after = FieldText(rows->back(), "next_after");
+    rows->pop_back();
+  }
   if (rows->empty()) {
-    std::printf("no messages\n");
+    std::fputs(request.after.has_value() ? "no more messages\n" : "no messages\n", stdout);
     return kExitOk;
   }
   PrintMessageRows(*rows);
+  if (!next_after.empty()) {
+    std::printf("more: %s\n", NextPageCommand(request, next_after).c_str());
+  }
   return kExitOk;
 }
 
@@ -221,16 +253,25 @@ int MailboxCommand(const Args& arguments) {
   if (!folder.ok()) return UsageError(folder.status().message());
   auto limit_flag = TakeOption(args, "--limit");
   if (!limit_flag.ok()) return UsageError(limit_flag.status().message());
+  auto after = TakeOption(args, "--after");
+  if (!after.ok()) return UsageError(after.status().message());
   if (args.empty()) return UsageError("mailbox: expected `list`, `show` or `ls`");
+  if (args[0] != "list" && after->has_value()) {
+    return UsageError("mailbox " + args[0] + ": --after belongs to `list`");
+  }
   const std::string verb = args[0];
   if (verb == "list" && args.size() == 2 && !raw) {
     auto limit =
         ParseLimit(*limit_flag, admin::kMailboxMessagesDefault, admin::kMailboxMessagesMax);
     if (!limit.ok()) return UsageError(limit.status().message());
     if (folder->has_value() && (*folder)->empty()) return UsageError("--folder: empty name");
+    if (after->has_value() && (*after)->empty()) {
+      return UsageError("--after: empty; give the ID of the last message of the previous page");
+    }
     auto config = LoadConfig(*config_flag);
     if (!config.ok()) return Fail(config.status().message());
-    return ListCommand(*config, args[1], *folder, *limit, as_json);
+    ListRequest request{args[1], *folder, *limit_flag, *limit, *after, *config_flag};
+    return ListCommand(*config, request, as_json);
   }
   if (verb == "show" && args.size() == 3 && !folder->has_value() && !limit_flag->has_value()) {
     auto config = LoadConfig(*config_flag);
@@ -245,7 +286,7 @@ int MailboxCommand(const Args& arguments) {
     return LsCommand(*config, *limit, as_json);
   }
   return UsageError(
-      "mailbox: expected `list ADDRESS [--folder NAME] [--limit N] [--json]`, "
+      "mailbox: expected `list ADDRESS [--folder NAME] [--limit N] [--after ID] [--json]`, "
       "`show ADDRESS MESSAGE_ID [--raw] [--json]` or `ls [--limit N] [--json]`");
 }
 

@@ -21,6 +21,7 @@ Result<std::unique_ptr<OfflineState>> OfflineState::Open(const config::Config& c
   }
   opened->runner_ = std::move(runner).value();
   LB_RETURN_IF_ERROR(RestoreProjections(opened->projections_, *opened->runner_));
+  opened->applied_index_on_disk_ = opened->runner_->applied_index();
   Status caught_up = opened->runner_->ApplyThrough(*opened->log_, opened->log_->last_index());
   if (!caught_up.ok()) {
     return Status(caught_up.code(), "projections cannot fold the log: " + caught_up.message() +

@@ -25,6 +25,10 @@ class OfflineState {
   const directory::DirectoryView& directory() const { return *projections_.directory_view; }
   const eventlog::StateReader& state() const { return *runner_; }
   const mailbox::MailBodySource& bodies() const { return *bodies_; }
+  const eventlog::LogStore& log() const { return *log_; }
+  // The index the state on disk had applied when opened, before Open folded the log's suffix:
+  // how far the stopped node's projections had come (`lifeboat status`).
+  uint64_t applied_index_on_disk() const { return applied_index_on_disk_; }
 
  private:
   OfflineState() = default;
@@ -34,6 +38,7 @@ class OfflineState {
   // Before runner_: the runner points at the projections and goes first.
   NodeProjections projections_;
   std::unique_ptr<eventlog::ProjectionRunner> runner_;
+  uint64_t applied_index_on_disk_ = 0;
 };
 
 }  // namespace lifeboat::cli

@@ -1,7 +1,9 @@
-// lifeboat status [--json] [--wait-applied] [--config FILE]: asks the running node's admin API.
+// lifeboat status [--json] [--wait-applied] [--config FILE]: asks the running node's admin API;
+// when the node is stopped, reads its data dir (identity, log range, the projections' applied
+// index, directory entries) and says "running: no".
 // --wait-applied answers once the mailbox and directory views hold everything the log held when
 // asked (read your writes after sending mail or importing users), or fails after
-// kAdminWaitMillisecondsMax.
+// kAdminWaitMillisecondsMax. It needs the running node: a stopped one applies nothing.
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -9,8 +11,74 @@
 
 #include "appliance/cli/cli.h"
 #include "appliance/cli/json_fields.h"
+#include "appliance/cli/offline_state.h"
+#include "appliance/json/json_writer.h"
+#include "appliance/node_identity.h"
+#include "appliance/version.h"
 
 namespace lifeboat::cli {
+namespace {
+
+// What a stopped node's data dir says, as JSON with the running node's field names where they
+// mean the same. projection_applied_index is what the state on disk had applied (the node folds
+// the rest when it starts; so does this read, offline_state.h).
+Result<std::string> OfflineStatusJson(const config::Config& config, const OfflineState& state) {
+  const eventlog::LogStore& log = state.log();
+  auto stored = log.GetMeta(kIdentityMetaName);
+  if (!stored.ok()) return stored.status();
+  NodeIdentity identity;
+  if (stored->has_value()) {
+    auto decoded = DecodeIdentity(**stored);
+    if (!decoded.ok()) return decoded.status();
+    identity = *decoded;
+  }
+  const uint64_t last = log.last_index();
+  const uint64_t applied = state.applied_index_on_disk();
+  return json::ObjectWriter()
+             .Bool("running", false)
+             .String("node_id", identity.node_id)
+             .String("cluster_id", identity.cluster_id)
+             .Uint("schema_version", identity.schema_version)
+             .String("version", kLifeboatVersion)
+             .Uint("log_first_index", log.first_index())
+             .Uint("log_last_index", last)
+             .Uint("projection_applied_index", applied)
+             .Uint("projection_lag", last > applied ? last - applied : 0)
+             .String("data_dir", config.node.data_dir)
+             .Uint("directory_entries", state.directory().size())
+             .Finish() +
+         "\n";
+}
+
+int PrintOffline(const config::Config& config, bool as_json) {
+  auto opened = OfflineState::Open(config);
+  if (!opened.ok()) return Fail("status: " + opened.status().message());
+  auto body = OfflineStatusJson(config, **opened);
+  if (!body.ok()) return Fail("status: " + body.status().message());
+  if (as_json) {
+    std::fputs(body->c_str(), stdout);
+    return kExitOk;
+  }
+  google::protobuf::Struct status;
+  if (!google::protobuf::util::JsonStringToMessage(*body, &status).ok()) {
+    return Fail("status: cannot read back the data dir's status");
+  }
+  const std::pair<const char*, std::string> lines[] = {
+      {"running", "no (read from the data dir)"},
+      {"node", FieldText(status, "node_id") + " in cluster " + FieldText(status, "cluster_id")},
+      {"version", FieldText(status, "version") + " (data dir schema " +
+                      FieldText(status, "schema_version") + ")"},
+      {"log", FieldText(status, "log_first_index") + ".." + FieldText(status, "log_last_index")},
+      {"applied", FieldText(status, "projection_applied_index") + " (lag " +
+                      FieldText(status, "projection_lag") + "; folded at the next start)"},
+      {"directory", FieldText(status, "directory_entries") + " entries"},
+      {"data dir", FieldText(status, "data_dir")},
+  };
+  for (const auto& [label, value] : lines) std::printf("%-10s %s\n", label, value.c_str());
+  return kExitOk;
+}
+
+}  // namespace
 
 int StatusCommand(const Args& arguments) {
   Args args = arguments;
@@ -22,6 +90,14 @@ int StatusCommand(const Args& arguments) {
   auto config = LoadConfig(*config_flag);
   if (!config.ok()) return Fail(config.status().message());
   auto body = QueryNode(*config, wait_applied ? "/v1/status?wait_applied=last" : "/v1/status");
+  if (!body.ok() && body.status().code() == StatusCode::kUnavailable) {
+    if (wait_applied) {
+      return Fail("status --wait-applied: " + body.status().message() +
+                  "; it waits for a running node's projections (a stopped node applies "
+                  "nothing): start it, or drop --wait-applied to read the data dir");
+    }
+    return PrintOffline(*config, as_json);
+  }
   if (!body.ok()) return Fail("status: " + body.status().message());
   if (as_json) {
     std::fputs(body->c_str(), stdout);
@@ -36,6 +112,7 @@ int StatusCommand(const Args& arguments) {
   std::string applied = FieldText(status, "projection_applied_index") + " (lag " +
                         FieldText(status, "projection_lag") + ")";
   const std::pair<const char*, std::string> lines[] = {
+      {"running", "yes"},
       {"node", FieldText(status, "node_id") + " in cluster " + FieldText(status, "cluster_id")},
       {"version", FieldText(status, "version")},
       {"uptime", FieldText(status, "uptime_seconds") + " s"},

@@ -23,8 +23,10 @@ NODE_STOP_TIMEOUT_SECONDS = 60
 CLI_TIMEOUT_SECONDS = 60
 HEALTH_PROBE_TIMEOUT_SECONDS = 1.0
 LOG_TAIL_BYTES = 4000
-# `mailbox list --limit` maximum (admin::kMailboxMessagesMax, the mailbox reader's page size).
+# `mailbox list --limit` maximum (admin::kMailboxMessagesMax, the mailbox reader's page size):
+# mailbox_list pages through a mailbox this many messages at a time.
 MAILBOX_LIST_LIMIT = 500
+MAILBOX_LIST_PAGES_MAX = 1000  # a bound on paging: 500,000 messages, more than any test sends
 
 DOMAIN = "example.test"
 SMTP_HOSTNAME = "mx.example.test"
@@ -217,17 +219,22 @@ class LifeboatNode:
         return completed
 
     def mailbox_list(self, address):
-        """`lifeboat mailbox list ADDRESS --json`: one dict per message, all of them.
-
-        The listing has no paging and stops at MAILBOX_LIST_LIMIT messages (newest first): a
-        mailbox that reaches it cannot be checked whole, so that fails the test loudly."""
-        output = self.cli("mailbox", "list", address, "--limit", str(MAILBOX_LIST_LIMIT),
-                          "--json").stdout
-        messages = [json.loads(line) for line in output.splitlines() if line.strip()]
-        if len(messages) >= MAILBOX_LIST_LIMIT:
-            raise AssertionError(f"{address} holds {MAILBOX_LIST_LIMIT}+ messages: the listing "
-                                 "is capped there, spread the test's mail over more mailboxes")
-        return messages
+        """`lifeboat mailbox list ADDRESS --json`: one dict per message, all of them, newest
+        first: pages of MAILBOX_LIST_LIMIT, each continuing after the previous page's last
+        message (`--after`, the {"next_after": ID} line), until a page has no next_after."""
+        messages = []
+        after = []
+        for _ in range(MAILBOX_LIST_PAGES_MAX):
+            output = self.cli("mailbox", "list", address, "--limit", str(MAILBOX_LIST_LIMIT),
+                              "--json", *after).stdout
+            page = [json.loads(line) for line in output.splitlines() if line.strip()]
+            cursor = [item["next_after"] for item in page if "next_after" in item]
+            messages += [item for item in page if "next_after" not in item]
+            if not cursor:
+                return messages
+            after = ["--after", cursor[0]]
+        raise AssertionError(f"mailbox list {address}: still more after "
+                             f"{MAILBOX_LIST_PAGES_MAX} pages (a cursor that does not advance?)")
 
     def subjects(self, address):
         return [message.get("subject", "") for message in self.mailbox_list(address)]

@@ -30,12 +30,14 @@ class RecordingBackend : public AdminBackend {
     return std::string("{\"mailbox_id\":\"u1\"}\n");
   }
   Result<std::string> MailboxMessagesJson(std::string_view address_or_id, std::string_view folder,
-                                          uint64_t limit) override {
+                                          uint64_t limit, std::string_view after) override {
     last_address = address_or_id;
     last_folder = folder;
     last_limit = limit;
+    last_after = after;
     if (address_or_id == "nobody@corp.example") return Status::NotFound("no mailbox");
     if (address_or_id == "sales@corp.example") return Status::InvalidArgument("is a group");
+    if (after == "purged-id") return Status::InvalidArgument("after=purged-id: no such message");
     return std::string("{\"message_id\":\"m1\"}\n");
   }
   Result<std::string> MessageJson(std::string_view address_or_id,
@@ -77,6 +79,7 @@ class RecordingBackend : public AdminBackend {
 
   std::string last_address;
   std::string last_folder;
+  std::string last_after;
   std::string last_id;
   uint64_t last_limit = 0;
   bool last_full = false;
@@ -158,6 +161,46 @@ TEST_F(AdminMailboxRouterTest, MailboxListRejectsBadParametersWith400) {
       router_.Handle(Request("GET", "/v1/mailbox", "address=sales%40corp.example"));
   EXPECT_EQ(group.status, 400);
   EXPECT_EQ(group.body, "{\"error\":\"is a group\"}\n");
+}
+
+TEST_F(AdminMailboxRouterTest, MailboxListPassesTheAfterCursorDecoded) {
+  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailbox", "address=u1")).status, 200);
+  EXPECT_EQ(backend_.last_after, "");  // absent: the first page
+  EXPECT_EQ(
+      router_.Handle(Request("GET", "/v1/mailbox", "address=u1&limit=5&after=m%2D7.1")).status,
+      200);
+  EXPECT_EQ(backend_.last_after, "m-7.1");
+  EXPECT_EQ(backend_.last_limit, 5u);
+}
+
+TEST_F(AdminMailboxRouterTest, MailboxListRejectsABadCursorWith400BeforeTheBackend) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"address=u1&after=", "{\"error\":\"after: empty; give the id of a listed message\"}\n"},
+      {"address=u1&after", "{\"error\":\"after: empty; give the id of a listed message\"}\n"},
+      {"address=u1&after=a%20b",
+       "{\"error\":\"after=a b: not a message id (printable ASCII without spaces)\"}\n"},
+      {"address=u1&after=a%0Ab",
+       "{\"error\":\"after=a\\nb: not a message id (printable ASCII without spaces)\"}\n"},
+      {"address=u1&after=%C3%A9", nullptr},
+      {"address=u1&after=%zz", "{\"error\":\"after: bad percent escape\"}\n"},
+  };
+  for (const auto& [query, body] : bad) {
+    backend_.last_address.clear();
+    AdminResponse response = router_.Handle(Request("GET", "/v1/mailbox", query));
+    EXPECT_EQ(response.status, 400) << query;
+    if (body != nullptr) {
+      EXPECT_EQ(response.body, body) << query;
+    }
+    EXPECT_EQ(backend_.last_address, "") << query << ": the backend was asked";
+  }
+  std::string long_value(kAdminQueryValueBytesMax + 1, 'a');
+  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailbox", "address=u1&after=" + long_value)).status,
+            400);
+  // A well-formed id the mailbox does not hold: the query's InvalidArgument, still 400.
+  AdminResponse unknown =
+      router_.Handle(Request("GET", "/v1/mailbox", "address=u1&after=purged-id"));
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(backend_.last_after, "purged-id");
 }
 
 TEST_F(AdminMailboxRouterTest, UnknownMailboxMessageAndEntryAre404) {

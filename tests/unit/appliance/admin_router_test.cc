@@ -82,6 +82,38 @@ TEST(AdminRouterTest, LogQueryIsParsedAndBounded) {
   EXPECT_EQ(router.Handle(Get("/v1/log", "from=101")).status, 404);
 }
 
+TEST(AdminRouterTest, LogBeforeReadsThePageThatEndsJustBeforeTheIndex) {
+  FakeBackend backend;
+  backend.log_last_index = 50;
+  AdminRouter router(backend, kToken);
+  EXPECT_EQ(router.Handle(Get("/v1/log", "before=31&count=10")).status, 200);
+  EXPECT_EQ(backend.last_from, 21u);
+  EXPECT_EQ(backend.last_count, 10u);
+  // Near the start: the page is shorter, never below index 1.
+  EXPECT_EQ(router.Handle(Get("/v1/log", "before=4&count=10")).status, 200);
+  EXPECT_EQ(backend.last_from, 1u);
+  EXPECT_EQ(backend.last_count, 3u);
+  // Past the end: the tail.
+  EXPECT_EQ(router.Handle(Get("/v1/log", "before=999&count=5")).status, 200);
+  EXPECT_EQ(backend.last_from, 46u);
+  EXPECT_EQ(backend.last_count, 5u);
+  // Nothing precedes index 1: an empty page, the backend not asked.
+  backend.last_from = 0;
+  AdminResponse empty = router.Handle(Get("/v1/log", "before=1"));
+  EXPECT_EQ(empty.status, 200);
+  EXPECT_EQ(empty.body, "");
+  EXPECT_EQ(backend.last_from, 0u);
+
+  AdminResponse zero = router.Handle(Get("/v1/log", "before=0"));
+  EXPECT_EQ(zero.status, 400);
+  EXPECT_EQ(zero.body, "{\"error\":\"before=0: expected a log index, 1 or more\"}\n");
+  AdminResponse both = router.Handle(Get("/v1/log", "from=3&before=9"));
+  EXPECT_EQ(both.status, 400);
+  EXPECT_EQ(both.body, "{\"error\":\"from and before: give one of them\"}\n");
+  EXPECT_EQ(router.Handle(Get("/v1/log", "before=-1")).status, 400);
+  EXPECT_EQ(router.Handle(Get("/v1/log", "before=")).status, 400);
+}
+
 TEST(AdminRouterTest, StatusWaitsOnlyWhileTheIndexIsNotApplied) {
   FakeBackend backend;
   backend.commit_index = 7;

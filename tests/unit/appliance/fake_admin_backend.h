@@ -23,7 +23,8 @@ class FakeBackend : public AdminBackend {
     return std::string("{\"index\":\"1\"}\n");
   }
   Result<std::string> MailboxesJson(uint64_t) override { return std::string(); }
-  Result<std::string> MailboxMessagesJson(std::string_view, std::string_view, uint64_t) override {
+  Result<std::string> MailboxMessagesJson(std::string_view, std::string_view, uint64_t,
+                                          std::string_view) override {
     return std::string();
   }
   Result<std::string> MessageJson(std::string_view, std::string_view) override {

@@ -146,6 +146,70 @@ TEST_F(MailboxQueriesTest, ListsEveryFolderNewestFirstUpToTheLimit) {
             StatusCode::kInvalidArgument);
 }
 
+// The next_after cursor of an NDJSON page, "" when the page has none.
+std::string NextAfter(const std::string& lines) {
+  constexpr std::string_view kKey = "{\"next_after\":\"";
+  size_t at = lines.find(kKey);
+  if (at == std::string::npos) return "";
+  size_t start = at + kKey.size();
+  return lines.substr(start, lines.find('"', start) - start);
+}
+
+TEST_F(MailboxQueriesTest, PagesWithTheAfterCursorVisitEveryMessageOnceInOrder) {
+  // Three folders, and messages received in the same microsecond (ordered by log index).
+  Receive("m1", kDay0 + 1 * kMinute, "u-alice", "Inbox");
+  Receive("m2", kDay0 + 2 * kMinute, "u-alice", "Sent");
+  Receive("m3", kDay0 + 2 * kMinute, "u-alice", "Inbox");
+  Receive("m4", kDay0 + 3 * kMinute, "u-alice", "Archive");
+  Receive("m5", kDay0 + 3 * kMinute, "u-alice", "Inbox");
+  Receive("m6", kDay0 + 4 * kMinute, "u-alice", "Sent");
+  const std::vector<std::string> newest_first = {"m6", "m5", "m4", "m3", "m2", "m1"};
+  for (uint64_t page_size : std::vector<uint64_t>{1, 2, 3, 4, 6}) {
+    std::vector<std::string> seen;
+    std::string after;
+    for (int page = 0; page < 10; ++page) {
+      auto lines = queries_.Messages("alice@corp.example", "", page_size, after);
+      ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+      std::vector<std::string> ids = Ids(*lines);
+      EXPECT_LE(ids.size(), page_size);
+      seen.insert(seen.end(), ids.begin(), ids.end());
+      after = NextAfter(*lines);
+      if (after.empty()) break;
+      EXPECT_EQ(after, ids.back()) << "page size " << page_size;
+    }
+    EXPECT_EQ(seen, newest_first) << "page size " << page_size;
+  }
+  // A full last page says nothing more remains; one folder pages on its own.
+  auto all = queries_.Messages("alice@corp.example", "", 6);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(NextAfter(*all), "");
+  auto inbox = queries_.Messages("alice@corp.example", "Inbox", 2, "m5");
+  ASSERT_TRUE(inbox.ok());
+  EXPECT_EQ(Ids(*inbox), (std::vector<std::string>{"m3", "m1"}));
+  EXPECT_EQ(NextAfter(*inbox), "");
+  auto first_inbox = queries_.Messages("alice@corp.example", "Inbox", 2);
+  ASSERT_TRUE(first_inbox.ok());
+  EXPECT_EQ(NextAfter(*first_inbox), "m3");
+}
+
+TEST_F(MailboxQueriesTest, AnUnknownCursorIsInvalidArgument) {
+  Receive("m1", kDay0 + kMinute, "u-alice", "Inbox");
+  Receive("m2", kDay0 + kMinute, "u-bob", "Inbox");
+  auto unknown = queries_.Messages("alice@corp.example", "", 10, "m9");
+  EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
+  // Another mailbox's message is no cursor for this one.
+  EXPECT_EQ(queries_.Messages("alice@corp.example", "", 10, "m2").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(queries_.Messages("alice@corp.example", "", 10, "m 1").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(CheckAfterCursor("n1-66208dd47d3a1fb090006.1").ok());
+  EXPECT_FALSE(CheckAfterCursor("").ok());
+  EXPECT_FALSE(CheckAfterCursor("caf\xC3\xA9").ok());
+  auto after_last = queries_.Messages("alice@corp.example", "", 10, "m1");
+  ASSERT_TRUE(after_last.ok());
+  EXPECT_EQ(*after_last, "");
+}
+
 TEST_F(MailboxQueriesTest, ResolvesAliasesIdsAndUnprovisionedMailboxes) {
   Receive("m1", kDay0 + kMinute, "u-alice", "Inbox");
   Receive("m2", kDay0 + kMinute, "u-ghost", "Inbox");  // an id nobody provisioned

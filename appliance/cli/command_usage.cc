@@ -1,0 +1,156 @@
+#include "appliance/cli/command_usage.h"
+
+#include <cstdio>
+
+namespace lifeboat::cli {
+namespace {
+
+constexpr std::string_view kConfigLine =
+    "  --config FILE   the node's config (else $LIFEBOAT_CONFIG, /etc/lifeboat/lifeboat.toml,\n"
+    "                  /var/lib/lifeboat-demo/lifeboat.toml)\n";
+
+// One command or subcommand. `subcommand` is "" for the command itself; a command with
+// subcommands has no synopsis of its own (its help lists theirs).
+struct CommandUsage {
+  std::string_view command;
+  std::string_view subcommand;
+  std::string_view synopsis;  // after "lifeboat ", without the --config option
+  std::string_view summary;   // what it does, a line or two
+  std::string_view options;   // one line per option, "" when none but --config
+  bool takes_config = true;
+};
+
+constexpr CommandUsage kCommands[] = {
+    {"serve", "", "serve", "Runs the node until SIGTERM/SIGINT (drains first); SIGHUP reloads TLS.",
+     ""},
+    {"status", "", "status [--json] [--wait-applied]",
+     "Identity, log and projection indices, listeners, SMTP counters, directory state. A stopped\n"
+     "node is read from its data dir (\"running: no\").",
+     "  --json          one JSON object\n"
+     "  --wait-applied  answer once the views hold all the log held when asked (at most 8 s);\n"
+     "                  the node must be running\n"},
+    {"log", "tail", "log tail [-n N] [--before INDEX]",
+     "The last events of the log as JSON lines, oldest first; when older events remain, stderr\n"
+     "ends with the command for the previous page (\"more: ...\").",
+     "  -n N            how many events (default 10, at most 1000)\n"
+     "  --before INDEX  the N events just before log index INDEX (the previous page)\n"},
+    {"log", "show", "log show INDEX", "One event of the log as JSON.", ""},
+    {"rebuild", "", "rebuild",
+     "Node stopped: wipes the projections and replays the log; prints the state hash. Shows\n"
+     "progress on a terminal.",
+     ""},
+    {"mailbox", "ls", "mailbox ls [--limit N] [--json]", "The mailboxes, by id.",
+     "  --limit N       how many (default 100, at most 500)\n"
+     "  --json          one JSON object per line\n"},
+    {"mailbox", "list", "mailbox list ADDRESS [--folder NAME] [--limit N] [--after ID] [--json]",
+     "The messages of a mailbox (ADDRESS: an address or a mailbox id), newest first. When more\n"
+     "remain, the last line is the command for the next page (\"more: ...\").",
+     "  --folder NAME   one folder only (default: every folder)\n"
+     "  --limit N       messages per page (default 50, at most 500)\n"
+     "  --after ID      the page after message ID (the last ID of the previous page)\n"
+     "  --json          one JSON object per message; then {\"next_after\":ID} when more remain\n"},
+    {"mailbox", "show", "mailbox show ADDRESS MESSAGE_ID [--raw] [--json]",
+     "One message's metadata.",
+     "  --raw           then the message exactly as received\n"
+     "  --json          the metadata as JSON\n"},
+    {"directory", "status", "directory status [--json]",
+     "Entries, import outcome, LDAP server, last sync success and its age, last error.",
+     "  --json          one JSON object\n"},
+    {"directory", "sync", "directory sync --now [--full] [--confirm-mass-deprovision]",
+     "One LDAP sync now, in the node; waits for its outcome (progress on a terminal).",
+     "  --now           required: the node also syncs periodically\n"
+     "  --full          a full sync instead of an incremental one\n"
+     "  --confirm-mass-deprovision  apply it even if it removes many users\n"},
+    {"directory", "import", "directory import [--confirm-mass-deprovision]",
+     "Re-imports the configured CSV/LDIF file, in the node; waits for its outcome.",
+     "  --confirm-mass-deprovision  apply it even if it removes many users\n"},
+    {"directory", "show", "directory show ADDRESS_OR_ID", "One directory entry as JSON.", ""},
+    {"directory", "search", "directory search TEXT [--limit N] [--json]",
+     "Directory entries matching TEXT.",
+     "  --limit N       how many (default 20, at most 200)\n"
+     "  --json          one JSON object per line\n"},
+    {"demo", "", "demo [--data-dir DIR]",
+     "Creates a demo data dir if needed (config, certificate, demo company) and serves it.",
+     "  --data-dir DIR  an absolute path (default /var/lib/lifeboat-demo)\n", false},
+    {"version", "", "version", "The version and the data dir schema.", "", false},
+};
+
+bool HasSubcommands(std::string_view command) {
+  for (const CommandUsage& usage : kCommands) {
+    if (usage.command == command && !usage.subcommand.empty()) return true;
+  }
+  return false;
+}
+
+std::string SynopsisLine(const CommandUsage& usage) {
+  std::string line = "lifeboat " + std::string(usage.synopsis);
+  if (usage.takes_config) line += " [--config FILE]";
+  return line + "\n";
+}
+
+void PrintEntry(const CommandUsage& usage) {
+  std::string text = "usage: " + SynopsisLine(usage) + std::string(usage.summary) + "\n";
+  if (!usage.options.empty() || usage.takes_config) text += "options:\n";
+  text += usage.options;
+  if (usage.takes_config) text += kConfigLine;
+  std::fputs(text.c_str(), stdout);
+}
+
+}  // namespace
+
+std::string GlobalUsage() {
+  std::string out;
+  for (const CommandUsage& usage : kCommands) {
+    out += (out.empty() ? "usage: " : "       ") + SynopsisLine(usage);
+  }
+  out += "       lifeboat COMMAND [SUBCOMMAND] --help\n";
+  out +=
+      "Without --config: $LIFEBOAT_CONFIG, then /etc/lifeboat/lifeboat.toml, then\n"
+      "/var/lib/lifeboat-demo/lifeboat.toml.\n";
+  return out;
+}
+
+bool WantsHelp(const Args& args) {
+  for (const std::string& arg : args) {
+    if (arg == "--") return false;
+    if (arg == "--help" || arg == "-h") return true;
+  }
+  return false;
+}
+
+int PrintCommandHelp(std::string_view command, const Args& args) {
+  if (HasSubcommands(command)) {
+    // The first argument that names a subcommand ("mailbox --json list --help" is list's).
+    for (const std::string& arg : args) {
+      for (const CommandUsage& usage : kCommands) {
+        if (usage.command == command && usage.subcommand == arg) {
+          PrintEntry(usage);
+          return kExitOk;
+        }
+      }
+    }
+    // The command alone (or an unknown subcommand): every subcommand's synopsis and summary.
+    std::string text = "usage:\n";
+    for (const CommandUsage& usage : kCommands) {
+      if (usage.command != command) continue;
+      std::string summary(usage.summary);
+      for (size_t at = summary.find('\n'); at != std::string::npos; at = summary.find('\n', at)) {
+        summary.replace(at, 1, "\n      ");
+        at += 7;
+      }
+      text += "  " + SynopsisLine(usage) + "      " + summary + "\n";
+    }
+    text += "`lifeboat " + std::string(command) + " SUBCOMMAND --help` explains its options.\n";
+    std::fputs(text.c_str(), stdout);
+    return kExitOk;
+  }
+  for (const CommandUsage& usage : kCommands) {
+    if (usage.command == command) {
+      PrintEntry(usage);
+      return kExitOk;
+    }
+  }
+  return UsageError("unknown command \"" + std::string(command) + "\"");
+}
+
+}  // namespace lifeboat::cli
