@@ -34,10 +34,6 @@ timing() {
 }
 
 # --- Can this machine boot a container? -----------------------------------------------------
-[ "$(id -u)" -eq 0 ] || skip "needs root (mmdebstrap, overlay mounts, systemd-nspawn)"
-for tool in mmdebstrap systemd-nspawn nsenter cpack openssl; do
-  command -v "$tool" >/dev/null || skip "$tool missing (image/deps test installs it)"
-done
 # systemd-nspawn cannot start inside a systemd-nspawn container (the "fresh" test machine,
 # ../shared/tools/fresh/README.md) nor inside an unprivileged one. A privileged Docker-style
 # container, where this test is run (it reports "docker"), boots containers fine.
@@ -52,6 +48,11 @@ case "$virt" in
       skip "inside an unprivileged $virt container: nested containers do not work"
     ;;
 esac
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (mmdebstrap, overlay mounts, systemd-nspawn)"
+for tool in mmdebstrap systemd-nspawn nsenter cpack openssl; do
+  command -v "$tool" >/dev/null || skip "$tool missing (image/deps test installs it)"
+done
 
 work=$(mktemp -d /var/tmp/lifeboat-nspawn.XXXXXX)
 root=$work/root
@@ -198,10 +199,15 @@ smtp_banner() {
 # Waits until SMTP answers 220; fails with the journal if the service fails or time runs out.
 wait_for_banner() {
   local deadline=$((SECONDS + serve_seconds_max)) banner=""
+  local restarts
+  restarts=$(inside systemctl show -p NRestarts --value lifeboat)
   until [[ $banner == 220* ]]; do
-    if [ $SECONDS -ge $deadline ] || inside systemctl -q is-failed lifeboat; then
+    # Restart=on-failure hides a node that dies at start: a restart counts as failing.
+    if [ $SECONDS -ge $deadline ] || inside systemctl -q is-failed lifeboat ||
+      [ "$(inside systemctl show -p NRestarts --value lifeboat)" != "$restarts" ]; then
       inside journalctl -u lifeboat --no-pager -n 30 >&2 || true
-      fail "no 220 from 127.0.0.1:25 in the container (service: $(inside systemctl is-active lifeboat))"
+      fail "no 220 from 127.0.0.1:25 in the container (service $(inside systemctl is-active \
+        lifeboat), restarted $(inside systemctl show -p NRestarts --value lifeboat) times)"
     fi
     banner=$(smtp_banner) || true
     [[ $banner == 220* ]] || sleep 0.1
