@@ -112,9 +112,18 @@ Status Node::Open() {
                                         " (`lifeboat rebuild` rebuilds the state)");
   }
 
+  // The refusal is posted, maybe after the node is gone: it holds the logger, which outlives it.
+  auto on_nice_refused = [&logger = logger_](Status refusal) {
+    logger.Warn(kComponent,
+                "projection thread kept at normal priority (setpriority refused): under "
+                "load it competes with ingest for the CPU",
+                {{"nice", int64_t{kProjectionNice}}, {"error", refusal.ToString()}});
+  };
   worker_ = std::make_unique<eventlog::ProjectionWorker>(
       env_, *runner_, *log_, [this](Result<uint64_t> applied) { OnApplied(std::move(applied)); },
-      eventlog::ProjectionWorkerOptions{.linger = kProjectionLinger, .nice = kProjectionNice});
+      eventlog::ProjectionWorkerOptions{.linger = kProjectionLinger,
+                                        .nice = kProjectionNice,
+                                        .on_nice_refused = std::move(on_nice_refused)});
   worker_->Start();
   worker_->NotifyCommitted(proposer_->commit_index());
 

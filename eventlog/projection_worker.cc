@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
 #include <utility>
 
 #include "appliance/env/check.h"
@@ -26,11 +29,20 @@ void ProjectionWorker::Start() {
   LB_CHECK(!thread_.joinable());
   thread_ = std::thread([this] {
     NameThisThread("lb-projections");
-    if (options_.nice != 0) {
-      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.nice);
-    }
+    SetNiceness();
     Run();
   });
+}
+
+void ProjectionWorker::SetNiceness() {
+  if (options_.nice == 0) return;
+  // Linux: PRIO_PROCESS with a thread id sets that thread's niceness only (setpriority(2) BUGS).
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.nice) == 0) return;
+  const int error = errno;
+  if (options_.on_nice_refused == nullptr) return;
+  Status refusal = Status::IoError("setpriority(" + std::to_string(options_.nice) +
+                                   ") for the projection thread: " + std::strerror(error));
+  env_.Post([callback = options_.on_nice_refused, refusal] { callback(refusal); });
 }
 
 void ProjectionWorker::NotifyCommitted(uint64_t commit_index) {

@@ -15,7 +15,10 @@
 //   wake it. Zero: no linger.
 // - nice: the worker thread's niceness (setpriority(2), Linux: per thread). When the CPUs are
 //   contended, a positive value lets the threads that answer SMTP (the loop, the log commit)
-//   run first: projections may lag, ingest may not. Best effort: a refusal is ignored.
+//   run first: projections may lag, ingest may not. Best effort: when the kernel refuses (a
+//   seccomp filter such as systemd's SystemCallFilter= answering EPERM, or a rule against the
+//   requested value), the worker carries on at the niceness it inherited and posts the refusal
+//   once to `on_nice_refused`, for the node to log.
 //
 // After an apply error the worker stops applying (projection.h: an error means the log holds
 // something this version cannot fold; retrying would fail the same way), posts the error once,
@@ -42,6 +45,9 @@ namespace lifeboat::eventlog {
 struct ProjectionWorkerOptions {
   std::chrono::microseconds linger{0};
   int nice = 0;
+  // Runs on the loop thread (posted through Env::Post), at most once, when setpriority(2)
+  // refused `nice`. Null: the refusal goes unreported.
+  std::function<void(Status refusal)> on_nice_refused = nullptr;
 };
 
 class ProjectionWorker {
@@ -67,6 +73,8 @@ class ProjectionWorker {
   void Stop();
 
  private:
+  // Worker thread, before the first batch: applies options_.nice; a refusal is posted.
+  void SetNiceness();
   void Run();
 
   Env& env_;

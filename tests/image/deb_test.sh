@@ -31,6 +31,8 @@ expect 'ProtectSystem=strict'
 expect 'StateDirectory=lifeboat'
 expect 'CapabilityBoundingSet=CAP_NET_BIND_SERVICE'
 expect 'AmbientCapabilities=CAP_NET_BIND_SERVICE'
+# A system call outside the filter fails with EPERM instead of killing the node with SIGSYS.
+expect 'SystemCallErrorNumber=EPERM'
 # The data dir is the only writable path: no other ReadWritePaths, no PrivateTmp (a writable /tmp).
 ! grep -qE '^(ReadWritePaths|PrivateTmp=yes)' "$unit" || fail "unit opens another writable path"
 

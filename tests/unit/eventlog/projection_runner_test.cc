@@ -5,11 +5,19 @@
 
 #include <gtest/gtest.h>
 #include <leveldb/db.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -19,6 +27,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "eventlog/log_store.h"
@@ -685,6 +694,61 @@ TEST_F(ProjectionRunnerTest, WorkerThreadRunsAtItsNiceness) {
   ASSERT_TRUE(env.RunPostedUntil([&] { return !reported.empty(); }));
   EXPECT_EQ(NicenessOfThread("lb-projections"), 7);
   worker.Stop();
+}
+
+// Installs on the calling thread a seccomp filter under which setpriority(2) fails with EPERM,
+// as systemd's SystemCallFilter= with SystemCallErrorNumber=EPERM does to the node. Seccomp
+// filters and no_new_privs belong to a thread and the threads it starts: the rest of the test
+// process keeps neither. The filter looks at the call number only (the test makes native calls).
+bool RefuseSetpriorityOnThisThread() {
+  sock_filter program[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setpriority, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog filter{.len = static_cast<unsigned short>(std::size(program)), .filter = program};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter) == 0;
+}
+
+TEST_F(ProjectionRunnerTest, WorkerRefusedItsNicenessAppliesAtTheInheritedOneAndReportsItOnce) {
+  AppendEvents(*log_, {Mail("m", {"alice@x"})});
+  TallyProjection tally;
+  auto runner = OpenRunner(StateOptions(), {&tally});
+  WakingEnv env;
+  std::vector<uint64_t> reported;  // loop thread only
+  std::vector<Status> refusals;    // loop thread only
+  ProjectionWorker worker(
+      env, *runner, *log_, [&](Result<uint64_t> applied) { reported.push_back(*applied); },
+      ProjectionWorkerOptions{
+          .nice = 7, .on_nice_refused = [&](Status refusal) { refusals.push_back(refusal); }});
+  // The worker thread inherits the filter (and the niceness) of the thread that starts it.
+  bool filtered = false;
+  std::thread starter([&] {
+    filtered = RefuseSetpriorityOnThisThread();
+    if (filtered) worker.Start();
+  });
+  starter.join();
+  ASSERT_TRUE(filtered) << "seccomp: " << std::strerror(errno);
+
+  worker.NotifyCommitted(1);
+  ASSERT_TRUE(env.RunPostedUntil([&] { return !reported.empty(); }));
+  // The refusal is posted before the first batch, and the worker applied regardless.
+  EXPECT_EQ(reported.back(), 1u);
+  EXPECT_EQ(Read(*runner, "tally", "rcpt/alice@x"), "1");
+  ASSERT_EQ(refusals.size(), 1u);
+  EXPECT_EQ(refusals[0].code(), StatusCode::kIoError);
+  EXPECT_NE(refusals[0].message().find("setpriority(7)"), std::string::npos);
+  EXPECT_NE(refusals[0].message().find(std::strerror(EPERM)), std::string::npos);
+  EXPECT_EQ(NicenessOfThread("lb-projections"), getpriority(PRIO_PROCESS, 0)) << "this thread's";
+
+  AppendEvents(*log_, {Mail("m2", {"alice@x"})});
+  worker.NotifyCommitted(2);
+  ASSERT_TRUE(env.RunPostedUntil([&] { return reported.back() == 2; }));
+  worker.Stop();
+  env.RunPosted();
+  EXPECT_EQ(refusals.size(), 1u) << "reported once";
 }
 
 TEST_F(ProjectionRunnerTest, StopDoesNotWaitOutTheLinger) {
