@@ -191,6 +191,10 @@ uint64_t Node::CommitIndex() {
   return proposer_->commit_index();
 }
 
+uint64_t Node::LogLastIndex() {
+  return log_->last_index();
+}
+
 uint64_t Node::ProjectionAppliedIndex() {
   return runner_->applied_index();
 }

@@ -95,6 +95,7 @@ class Node : public admin::AdminBackend {
   // admin::AdminBackend
   std::string StatusJson() override;
   uint64_t CommitIndex() override;
+  uint64_t LogLastIndex() override;
   uint64_t ProjectionAppliedIndex() override;
   std::string MetricsText() override;
   Result<std::string> LogJson(uint64_t from, uint64_t count) override;

@@ -81,6 +81,8 @@ class AdminBackend {
   // The log is committed through this index (eventlog/proposer.h): `wait_applied=last` waits for
   // it, never for the log's last index, which may hold an uncommitted suffix under Raft.
   virtual uint64_t CommitIndex() = 0;
+  // The log's last index, committed or not: the end of what `lifeboat log tail` shows.
+  virtual uint64_t LogLastIndex() = 0;
   virtual uint64_t ProjectionAppliedIndex() = 0;
   virtual std::string MetricsText() = 0;
   // Events from..from+count-1 (clamped to the log), one JSON object per line. NotFound when

@@ -21,6 +21,7 @@ class RecordingBackend : public AdminBackend {
  public:
   std::string StatusJson() override { return "{}"; }
   uint64_t CommitIndex() override { return 0; }
+  uint64_t LogLastIndex() override { return 0; }
   uint64_t ProjectionAppliedIndex() override { return 0; }
   std::string MetricsText() override { return ""; }
   Result<std::string> LogJson(uint64_t, uint64_t) override { return std::string(); }

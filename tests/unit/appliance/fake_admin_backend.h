@@ -14,6 +14,7 @@ class FakeBackend : public AdminBackend {
  public:
   std::string StatusJson() override { return "{\"node_id\":\"n1\"}"; }
   uint64_t CommitIndex() override { return commit_index; }
+  uint64_t LogLastIndex() override { return log_last_index; }
   uint64_t ProjectionAppliedIndex() override { return applied_index; }
   std::string MetricsText() override { return "lifeboat_log_last_index 3\n"; }
   Result<std::string> LogJson(uint64_t from, uint64_t count) override {
@@ -42,6 +43,7 @@ class FakeBackend : public AdminBackend {
   Result<std::string> StartDirectoryImport(bool) override { return std::string("{}"); }
   Result<std::string> DirectoryActionJson(uint64_t) override { return std::string("{}"); }
   uint64_t commit_index = 0;
+  uint64_t log_last_index = 0;
   uint64_t applied_index = 0;
   uint64_t last_from = 0;
   uint64_t last_count = 0;
