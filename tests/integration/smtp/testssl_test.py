@@ -34,10 +34,11 @@ TESTSSL_TIMEOUT_SECONDS = 480
 # testssl's default checks less the two listings (see above).
 TESTSSL_CHECKS = ("--protocols", "--std", "--fs", "--server-preference", "--server-defaults",
                   "--vulnerable")
-# Per connection and per openssl call inside testssl: a handshake that hangs fails the scan early
-# instead of eating the whole bound.
-TESTSSL_CONNECT_TIMEOUT_SECONDS = 10
-TESTSSL_OPENSSL_TIMEOUT_SECONDS = 10
+# Per TCP connect and per openssl call inside testssl (it runs `timeout N openssl ...`): a check
+# that hangs fails alone instead of eating the whole bound. 10 s was seen to cut one openssl
+# s_client short (a WARN "connect problem") with the 2 cores at load 10.
+TESTSSL_CONNECT_TIMEOUT_SECONDS = 30
+TESTSSL_OPENSSL_TIMEOUT_SECONDS = 30
 
 FAILING_SEVERITIES = ("MEDIUM", "HIGH", "CRITICAL")
 # Severities testssl writes when the scan itself went wrong: a scan that did not run must not pass.
@@ -45,7 +46,15 @@ SCAN_ERROR_SEVERITIES = ("WARN", "FATAL")
 # The one WARN about the scanning machine, not the scan: Debian's openssl has no GOST engine
 # without testssl.sh's Recommends libengine-gost-openssl, so testssl cannot try GOST suites, which
 # the node's cipher lists (appliance/net/tls_context.h) do not hold anyway.
+#
+# And one probe of testssl 3.0.8 that fails on its own in some runs: in TLS 1.3 the node's
+# NewSessionTicket comes after the handshake, and testssl's `openssl s_client </dev/null` reads
+# it in some runs only (seen: 6 of 10 runs by hand). Only then does testssl try to resume by
+# ticket, and that probe ended in "connect problem" in 2 of the 7 scans run while this test was
+# written, while the same s_client calls by hand connected every time. It rates nothing; a failure to connect in any other check
+# still fails the test. (Resumption itself is not part of this test: testssl reports it INFO.)
 SCANNER_WARNINGS = ("engine_problem",)
+SCANNER_PROBE_FAILURES = (("sessionresumption_ticket", "check failed because of connect problem"),)
 # Protocol ids in testssl's JSON and the verdict the node's policy (TLS 1.2 and 1.3 only,
 # appliance/net/tls_context.h) must get. TLS 1.3's finding is "offered with final".
 PROTOCOLS_NOT_OFFERED = ("SSLv2", "SSLv3", "TLS1", "TLS1_1")
@@ -111,8 +120,11 @@ class TestsslTest(unittest.TestCase):
         by_id = {entry["id"]: entry for entry in findings}
 
         scan_errors = [entry for entry in findings if entry["severity"] in SCAN_ERROR_SEVERITIES
-                       and entry["id"] not in SCANNER_WARNINGS]
-        self.assertEqual(scan_errors, [], "testssl could not scan:\n" + describe(scan_errors))
+                       and entry["id"] not in SCANNER_WARNINGS
+                       and (entry["id"], entry["finding"]) not in SCANNER_PROBE_FAILURES]
+        smtp_counters = self.node.status()["smtp"]  # sessions_refused: the node turned it away
+        self.assertEqual(scan_errors, [], "testssl could not scan:\n" + describe(scan_errors)
+                         + f"\nnode: {smtp_counters}")
         missing = [prefix for prefix in EXPECTED_ID_PREFIXES
                    if not any(name.startswith(prefix) for name in by_id)]
         self.assertEqual(missing, [], f"the scan did not reach these findings ({len(findings)} "
@@ -137,11 +149,13 @@ class TestsslTest(unittest.TestCase):
 
         counts = collections.Counter(entry["severity"] for entry in findings)
         print(f"\ntestssl: {len(findings)} findings in {elapsed:.0f} s, by severity: "
-              + ", ".join(f"{severity} {count}" for severity, count in sorted(counts.items())),
-              file=sys.stderr)
-        low = [entry for entry in findings if entry["severity"] == "LOW"]
-        if low:
-            print("LOW findings (reported, not failing):\n" + describe(low), file=sys.stderr)
+              + ", ".join(f"{severity} {count}" for severity, count in sorted(counts.items()))
+              + f"; node: {smtp_counters['sessions_accepted']} sessions accepted, "
+              f"{smtp_counters['sessions_refused']} refused", file=sys.stderr)
+        reported = [entry for entry in findings if entry["severity"] in ("LOW", "WARN")]
+        if reported:
+            print("LOW findings and scanner warnings (reported, not failing):\n"
+                  + describe(reported), file=sys.stderr)
         self.assertTrue(self.node.running(), self.node.log_tail())
 
 
