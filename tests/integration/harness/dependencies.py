@@ -9,6 +9,7 @@ PACKAGE_OF = {
     "fiu-run": "fiu-utils",
     "fiu-ctrl": "fiu-utils",
     "openssl": "openssl",
+    "testssl": "testssl.sh",
     "mount": "mount",
     "umount": "mount",
 }

@@ -1,8 +1,10 @@
-// The server TLS context: TLS 1.2+ only, and a certificate reload that swaps in the new
-// certificate for new connections, or keeps the old one when the new files are broken.
+// The server TLS context: TLS 1.2+ only, the server's cipher order whatever the client lists first,
+// and a certificate reload that swaps in the new certificate for new connections, or keeps the old
+// one when the new files are broken.
 #include "appliance/net/tls_context.h"
 
 #include <gtest/gtest.h>
+#include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -16,6 +18,36 @@
 
 namespace lifeboat::net {
 namespace {
+
+enum class SuiteOrder { kServers, kClients };
+
+// Runs one handshake between a client SSL_CTX and the server context over an in-memory BIO pair
+// (no socket, no clock); returns the suite they agreed on, or "" if the handshake failed.
+// SuiteOrder::kClients clears the server's preference on this connection only (the control).
+std::string NegotiatedSuite(SSL_CTX* client_ctx, SSL_CTX* server_ctx,
+                            SuiteOrder order = SuiteOrder::kServers) {
+  constexpr int kHandshakeRoundsMax = 16;  // TLS 1.2 needs 2 round trips, TLS 1.3 one
+  SSL* client = SSL_new(client_ctx);
+  SSL* server = SSL_new(server_ctx);
+  if (order == SuiteOrder::kClients) SSL_clear_options(server, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  BIO* client_end = nullptr;
+  BIO* server_end = nullptr;
+  EXPECT_EQ(BIO_new_bio_pair(&client_end, 0, &server_end, 0), 1);
+  SSL_set_bio(client, client_end, client_end);
+  SSL_set_bio(server, server_end, server_end);
+  SSL_set_connect_state(client);
+  SSL_set_accept_state(server);
+  bool client_done = false;
+  bool server_done = false;
+  for (int round = 0; round < kHandshakeRoundsMax && !(client_done && server_done); ++round) {
+    if (!client_done) client_done = SSL_do_handshake(client) == 1;
+    if (!server_done) server_done = SSL_do_handshake(server) == 1;
+  }
+  std::string suite = client_done && server_done ? SSL_get_cipher_name(server) : "";
+  SSL_free(client);
+  SSL_free(server);
+  return suite;
+}
 
 class TlsContextTest : public ::testing::Test {
  protected:
@@ -74,6 +106,48 @@ TEST_F(TlsContextTest, OnlyTls12AndNewer) {
   EXPECT_EQ(SSL_CTX_get_max_proto_version(ctx), TLS1_3_VERSION);
   EXPECT_NE(SSL_CTX_get_options(ctx) & SSL_OP_NO_COMPRESSION, 0u);
   SSL_CTX_free(ctx);
+}
+
+// A client that lists the server's last suites first still gets the server's first choice, on
+// TLS 1.2 and on TLS 1.3 (SSL_OP_CIPHER_SERVER_PREFERENCE covers both in OpenSSL).
+TEST_F(TlsContextTest, ServerChoosesTheSuiteInItsOwnOrder) {
+  WritePair(1);  // an ECDSA P-256 certificate: the ECDHE-ECDSA suites apply
+  auto context = ServerTlsContext::Load({cert(), key()});
+  ASSERT_TRUE(context.ok()) << context.status().ToString();
+  SSL_CTX* server_ctx = (*context)->Acquire();
+  SSL_CTX* client_ctx = SSL_CTX_new(TLS_client_method());
+  ASSERT_NE(client_ctx, nullptr);
+  SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, nullptr);  // the order is under test, not trust
+
+  // TLS 1.2, weakest first: AES-128 before ChaCha20 before AES-256. Control: a server that
+  // follows the client's order would pick AES-128.
+  ASSERT_EQ(SSL_CTX_set_max_proto_version(client_ctx, TLS1_2_VERSION), 1);
+  ASSERT_EQ(SSL_CTX_set_cipher_list(client_ctx,
+                                    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:"
+                                    "ECDHE-ECDSA-AES256-GCM-SHA384"),
+            1);
+  EXPECT_EQ(NegotiatedSuite(client_ctx, server_ctx, SuiteOrder::kClients),
+            "ECDHE-ECDSA-AES128-GCM-SHA256");
+  EXPECT_EQ(NegotiatedSuite(client_ctx, server_ctx), "ECDHE-ECDSA-AES256-GCM-SHA384");
+  // Without AES-256 on offer, the server's second choice.
+  ASSERT_EQ(SSL_CTX_set_cipher_list(client_ctx,
+                                    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305"),
+            1);
+  EXPECT_EQ(NegotiatedSuite(client_ctx, server_ctx), "ECDHE-ECDSA-CHACHA20-POLY1305");
+
+  // TLS 1.3, weakest first, with the same control.
+  ASSERT_EQ(SSL_CTX_set_min_proto_version(client_ctx, TLS1_3_VERSION), 1);
+  ASSERT_EQ(SSL_CTX_set_max_proto_version(client_ctx, TLS1_3_VERSION), 1);
+  ASSERT_EQ(SSL_CTX_set_ciphersuites(client_ctx,
+                                     "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:"
+                                     "TLS_AES_256_GCM_SHA384"),
+            1);
+  EXPECT_EQ(NegotiatedSuite(client_ctx, server_ctx, SuiteOrder::kClients),
+            "TLS_AES_128_GCM_SHA256");
+  EXPECT_EQ(NegotiatedSuite(client_ctx, server_ctx), "TLS_AES_256_GCM_SHA384");
+
+  SSL_CTX_free(client_ctx);
+  SSL_CTX_free(server_ctx);
 }
 
 TEST_F(TlsContextTest, ReloadServesTheNewCertificate) {
