@@ -48,7 +48,10 @@ size_t GroupCommitWriter::Pending::bytes() const {
 
 void GroupCommitWriter::Append(uint64_t term, std::string payload, Done done) {
   LB_CHECK(done != nullptr);
-  Pending pending{.term = term, .payload = std::move(payload), .done = std::move(done)};
+  Pending pending;
+  pending.term = term;
+  pending.payload = std::move(payload);
+  pending.done = std::move(done);
   Status queued = Status::Ok();
   if (pending.payload.size() > kLogRecordPayloadBytesMax) {
     queued = Status::InvalidArgument(
@@ -68,8 +71,10 @@ void GroupCommitWriter::Append(uint64_t term, std::string payload, Done done) {
 void GroupCommitWriter::AppendAt(std::vector<LogRecord> records, uint64_t keep_through,
                                  AppendAtDone done) {
   LB_CHECK(done != nullptr);
-  Pending pending{
-      .at_records = std::move(records), .keep_through = keep_through, .at_done = std::move(done)};
+  Pending pending;
+  pending.at_records = std::move(records);
+  pending.keep_through = keep_through;
+  pending.at_done = std::move(done);
   Status queued = Enqueue(pending);
   if (queued.ok()) return;
   env_.Post([done = std::move(pending.at_done), queued = std::move(queued)] { done(queued); });

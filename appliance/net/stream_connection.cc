@@ -67,7 +67,7 @@ size_t StreamConnection::UnsentBytes() const {
 void StreamConnection::FinishWhenFlushed() {
   if (finished_) return;
   if (UnsentBytes() == 0) {
-    Finish("closed by server");
+    Finish("closed by server", Ending::kOrderly);
     return;
   }
   if (bufferevent_get_underlying(bev_) == nullptr) {
@@ -220,7 +220,7 @@ void StreamConnection::OnEvent(bufferevent* bev, short what, void* arg) {
     return;
   }
   if (what & BEV_EVENT_EOF) {
-    self->Finish("peer closed");
+    self->Finish("peer closed", Ending::kOrderly);
   } else if (what & BEV_EVENT_ERROR) {
     std::string reason = self->handshaking_ ? "TLS handshake failed" : "socket error";
     if (unsigned long ssl_error = bufferevent_get_openssl_error(bev)) {
@@ -236,7 +236,7 @@ void StreamConnection::OnEvent(bufferevent* bev, short what, void* arg) {
   }
 }
 
-void StreamConnection::Finish(std::string_view reason) {
+void StreamConnection::Finish(std::string_view reason, Ending ending) {
   if (finished_) return;
   finished_ = true;
   if (flush_check_ != nullptr) evtimer_del(flush_check_);
@@ -246,6 +246,13 @@ void StreamConnection::Finish(std::string_view reason) {
     ::close(fd_);
     fd_ = -1;
   } else {
+    // An orderly end sends close_notify (RFC 8446 6.1, RFC 5246 7.2.1) and keeps the session in
+    // the server's cache: OpenSSL removes every session freed without a sent shutdown
+    // (ssl_clear_bad_session), so without this no client could resume one, on TLS 1.2 (session
+    // id) or 1.3 (ticket). The alert goes out with the flush below.
+    if (ending == Ending::kOrderly && tls_) {
+      if (SSL* ssl = bufferevent_openssl_get_ssl(bev_)) (void)SSL_shutdown(ssl);
+    }
     // A failed handshake leaves its alert (RFC 8446 6.2, RFC 5246 7.2.2: protocol_version,
     // handshake_failure) in the socket bufferevent under the TLS filter, unsent: send it now,
     // best effort, or the peer sees only a closed connection.

@@ -93,7 +93,11 @@ class StreamConnection {
   // Bounds how long a closing connection waits for the peer to read (plain socket, plaintext
   // bufferevent). The TLS filter polls with the same timer instead.
   void ArmCloseDeadline();
-  void Finish(std::string_view reason);
+  // How a connection ended: in order (our close once the last reply left, or the peer's clean
+  // close) or not (errors, timeouts, a peer that never read). Only an orderly end of a TLS session
+  // sends close_notify and leaves the session resumable.
+  enum class Ending { kOrderly, kAbrupt };
+  void Finish(std::string_view reason, Ending ending = Ending::kAbrupt);
   void InstallCallbacks();
 
   // The plain socket path (stream_connection_plain.cc). Active while bev_ is null.

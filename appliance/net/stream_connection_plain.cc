@@ -95,7 +95,7 @@ void StreamConnection::ServicePlain() {
   servicing_ = false;
   if (finished_ || !plain() || !closing_) return;
   if (UnsentPlainBytes() == 0) {
-    Finish("closed by server");
+    Finish("closed by server", Ending::kOrderly);
   } else {
     ArmCloseDeadline();
   }
@@ -116,7 +116,7 @@ void StreamConnection::ReadPlain() {
       if (static_cast<size_t>(got) < kReadChunkBytes && !peer_shut_down_) readable_ = false;
       handler_->OnBytes(std::string_view(buffer, static_cast<size_t>(got)));
     } else if (got == 0) {
-      Finish("peer closed");
+      Finish("peer closed", Ending::kOrderly);
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
       readable_ = false;
     } else if (errno != EINTR) {
@@ -160,7 +160,7 @@ void StreamConnection::CloseAfterFlushPlain() {
   FlushPlain();
   if (finished_) return;
   if (UnsentPlainBytes() == 0) {
-    Finish("closed by server");
+    Finish("closed by server", Ending::kOrderly);
   } else {
     ArmCloseDeadline();
   }

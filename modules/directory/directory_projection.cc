@@ -56,9 +56,11 @@ Status DirectoryProjection::Apply(const events::Event& event, eventlog::Projecti
       state.Put(Key(kSyncPrefix, completed.source()), completed.SerializeAsString());
       state.Put(Key(kSyncTimePrefix, completed.source()),
                 std::to_string(event.timestamp_unix_micros()));
-      staged_.push_back({.kind = StagedChange::Kind::kSyncCompleted,
-                         .source = completed.source(),
-                         .sync = SourceSyncInfo{completed, event.timestamp_unix_micros()}});
+      StagedChange change;
+      change.kind = StagedChange::Kind::kSyncCompleted;
+      change.source = completed.source();
+      change.sync = SourceSyncInfo{completed, event.timestamp_unix_micros()};
+      staged_.push_back(std::move(change));
       return Status::Ok();
     }
     default:
@@ -76,7 +78,10 @@ Status DirectoryProjection::ApplyUpserted(const events::DirectoryEntry& entry,
   for (const std::string& address : entry.addresses()) {
     state.Put(Key(kAddressPrefix, AddressKey(address)), entry.id());
   }
-  staged_.push_back({.kind = StagedChange::Kind::kUpsert, .entry = entry});
+  StagedChange change;
+  change.kind = StagedChange::Kind::kUpsert;
+  change.entry = entry;
+  staged_.push_back(std::move(change));
   return Status::Ok();
 }
 
@@ -87,7 +92,10 @@ Status DirectoryProjection::ApplyRemoved(const std::string& id, eventlog::Projec
     LB_RETURN_IF_ERROR(Unindex(**before, state));
     state.Delete(Key(kEntryPrefix, id));
   }
-  staged_.push_back({.kind = StagedChange::Kind::kRemove, .id = id});
+  StagedChange change;
+  change.kind = StagedChange::Kind::kRemove;
+  change.id = id;
+  staged_.push_back(std::move(change));
   return Status::Ok();
 }
 

@@ -62,7 +62,7 @@ class DirectoryProjection : public eventlog::Projection {
 
   // A view change waiting for its batch to commit (projection.h), in Apply order.
   struct StagedChange {
-    enum class Kind { kUpsert, kRemove, kSyncCompleted } kind;
+    enum class Kind { kUpsert, kRemove, kSyncCompleted } kind = Kind::kUpsert;
     events::DirectoryEntry entry;  // kUpsert
     std::string id;                // kRemove
     std::string source;            // kSyncCompleted
