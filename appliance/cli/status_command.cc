@@ -8,6 +8,9 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "appliance/cli/cli.h"
 #include "appliance/cli/json_fields.h"
@@ -50,20 +53,28 @@ Result<std::string> OfflineStatusJson(const config::Config& config, const Offlin
          "\n";
 }
 
-int PrintOffline(const config::Config& config, bool as_json) {
-  auto opened = OfflineState::Open(config);
-  if (!opened.ok()) return Fail("status: " + opened.status().message());
-  auto body = OfflineStatusJson(config, **opened);
-  if (!body.ok()) return Fail("status: " + body.status().message());
+// Prints `body` as it is with --json, else the labelled lines `lines_of` makes of it. `what`
+// names the body in the error when it does not parse.
+int PrintStatus(const std::string& body, bool as_json, const char* what,
+                std::vector<std::pair<const char*, std::string>> (*lines_of)(
+                    const google::protobuf::Struct& status)) {
   if (as_json) {
-    std::fputs(body->c_str(), stdout);
+    std::fputs(body.c_str(), stdout);
     return kExitOk;
   }
   google::protobuf::Struct status;
-  if (!google::protobuf::util::JsonStringToMessage(*body, &status).ok()) {
-    return Fail("status: cannot read back the data dir's status");
+  if (!google::protobuf::util::JsonStringToMessage(body, &status).ok()) {
+    return Fail(std::string("status: ") + what + " is not JSON");
   }
-  const std::pair<const char*, std::string> lines[] = {
+  for (const auto& [label, value] : lines_of(status)) {
+    std::printf("%-10s %s\n", label, value.c_str());
+  }
+  return kExitOk;
+}
+
+std::vector<std::pair<const char*, std::string>> OfflineLines(
+    const google::protobuf::Struct& status) {
+  return {
       {"running", "no (read from the data dir)"},
       {"node", FieldText(status, "node_id") + " in cluster " + FieldText(status, "cluster_id")},
       {"version", FieldText(status, "version") + " (data dir schema " +
@@ -74,8 +85,33 @@ int PrintOffline(const config::Config& config, bool as_json) {
       {"directory", FieldText(status, "directory_entries") + " entries"},
       {"data dir", FieldText(status, "data_dir")},
   };
-  for (const auto& [label, value] : lines) std::printf("%-10s %s\n", label, value.c_str());
-  return kExitOk;
+}
+
+std::vector<std::pair<const char*, std::string>> RunningLines(
+    const google::protobuf::Struct& status) {
+  return {
+      {"running", "yes"},
+      {"node", FieldText(status, "node_id") + " in cluster " + FieldText(status, "cluster_id")},
+      {"version", FieldText(status, "version")},
+      {"uptime", FieldText(status, "uptime_seconds") + " s"},
+      {"log", FieldText(status, "log_first_index") + ".." + FieldText(status, "log_last_index") +
+                  " (committed through " + FieldText(status, "commit_index") + ")"},
+      {"applied", FieldText(status, "projection_applied_index") + " (lag " +
+                      FieldText(status, "projection_lag") + ")"},
+      {"read-only", FieldText(status, "read_only")},
+      {"data dir", FieldText(status, "data_dir")},
+      {"listeners", FieldText(status, "listeners")},
+      {"smtp", FieldText(status, "smtp")},
+      {"directory", FieldText(status, "directory")},
+  };
+}
+
+int PrintOffline(const config::Config& config, bool as_json) {
+  auto opened = OfflineState::Open(config);
+  if (!opened.ok()) return Fail("status: " + opened.status().message());
+  auto body = OfflineStatusJson(config, **opened);
+  if (!body.ok()) return Fail("status: " + body.status().message());
+  return PrintStatus(*body, as_json, "the data dir's status", OfflineLines);
 }
 
 }  // namespace
@@ -99,33 +135,7 @@ int StatusCommand(const Args& arguments) {
     return PrintOffline(*config, as_json);
   }
   if (!body.ok()) return Fail("status: " + body.status().message());
-  if (as_json) {
-    std::fputs(body->c_str(), stdout);
-    return kExitOk;
-  }
-  google::protobuf::Struct status;
-  if (!google::protobuf::util::JsonStringToMessage(*body, &status).ok()) {
-    return Fail("status: the node answered something that is not JSON");
-  }
-  std::string log_range =
-      FieldText(status, "log_first_index") + ".." + FieldText(status, "log_last_index");
-  std::string applied = FieldText(status, "projection_applied_index") + " (lag " +
-                        FieldText(status, "projection_lag") + ")";
-  const std::pair<const char*, std::string> lines[] = {
-      {"running", "yes"},
-      {"node", FieldText(status, "node_id") + " in cluster " + FieldText(status, "cluster_id")},
-      {"version", FieldText(status, "version")},
-      {"uptime", FieldText(status, "uptime_seconds") + " s"},
-      {"log", log_range},
-      {"applied", applied},
-      {"read-only", FieldText(status, "read_only")},
-      {"data dir", FieldText(status, "data_dir")},
-      {"listeners", FieldText(status, "listeners")},
-      {"smtp", FieldText(status, "smtp")},
-      {"directory", FieldText(status, "directory")},
-  };
-  for (const auto& [label, value] : lines) std::printf("%-10s %s\n", label, value.c_str());
-  return kExitOk;
+  return PrintStatus(*body, as_json, "the node's answer", RunningLines);
 }
 
 }  // namespace lifeboat::cli

@@ -3,9 +3,7 @@
 // state LevelDB whose writes fail on demand (simulator/fault_injection_env.h).
 #include <gtest/gtest.h>
 #include <leveldb/env.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,28 +14,15 @@
 #include "modules/directory/sync_core.h"
 #include "simulator/fault_injection_env.h"
 #include "tests/unit/directory/test_entries.h"
+#include "tests/unit/eventlog/store_test_support.h"
 
 namespace lifeboat::directory {
 namespace {
 
+using eventlog::store_testing::TempDir;
 using smtp::RecipientVerdict;
 using testing::Id;
 using testing::User;
-
-class TempDir {
- public:
-  TempDir() {
-    const char* base = getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/lb_view_XXXXXX";
-    LB_CHECK(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string Sub(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Fails its Apply at one log index, like a projection meeting an event it cannot fold.
 class FailingProjection : public eventlog::Projection {
@@ -57,7 +42,7 @@ class DirectoryViewCommitTest : public ::testing::Test {
  protected:
   void SetUp() override {
     eventlog::LogStoreOptions options;
-    options.path = dir_.Sub("log");
+    options.path = dir_.path() + "/log";
     auto log = eventlog::LogStore::Open(options);
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     log_ = std::move(log).value();
@@ -89,7 +74,7 @@ class DirectoryViewCommitTest : public ::testing::Test {
 
   eventlog::ProjectionRunnerOptions StateOptions(leveldb::Env* env) const {
     eventlog::ProjectionRunnerOptions options;
-    options.path = dir_.Sub("state");
+    options.path = dir_.path() + "/state";
     options.leveldb_env = env;
     options.read_ahead = false;
     return options;
