@@ -11,22 +11,12 @@
 #include <utility>
 
 #include "eventlog/leveldb_env.h"
+#include "eventlog/leveldb_status.h"
 #include "eventlog/log_record_format.h"
 #include "eventlog/wal_dir_sync_env.h"
 
 namespace lifeboat::eventlog {
 namespace {
-
-// Maps a LevelDB status to ours. LevelDB reports both media damage and our own structural
-// problems as Corruption; everything else from the filesystem is an I/O error.
-Status FromLevelDb(const leveldb::Status& status, std::string_view what) {
-  if (status.ok()) return Status::Ok();
-  std::string message = std::string(what) + ": " + status.ToString();
-  if (status.IsCorruption()) return Status::Corruption(std::move(message));
-  if (status.IsNotFound()) return Status::NotFound(std::move(message));
-  if (status.IsInvalidArgument()) return Status::InvalidArgument(std::move(message));
-  return Status::IoError(std::move(message));
-}
 
 leveldb::ReadOptions VerifiedReads() {
   leveldb::ReadOptions options;

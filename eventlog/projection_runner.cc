@@ -13,6 +13,7 @@
 
 #include "appliance/env/check.h"
 #include "eventlog/leveldb_env.h"
+#include "eventlog/leveldb_status.h"
 #include "eventlog/log_prefetcher.h"
 #include "eventlog/state_hash.h"
 
@@ -36,15 +37,6 @@ uint64_t DecodeIndex(std::string_view bytes) {
   uint64_t index = 0;
   for (char c : bytes) index = (index << 8) | static_cast<uint8_t>(c);
   return index;
-}
-
-Status FromLevelDb(const leveldb::Status& status, std::string_view what) {
-  if (status.ok()) return Status::Ok();
-  std::string message = std::string(what) + ": " + status.ToString();
-  if (status.IsCorruption()) return Status::Corruption(std::move(message));
-  if (status.IsNotFound()) return Status::NotFound(std::move(message));
-  if (status.IsInvalidArgument()) return Status::InvalidArgument(std::move(message));
-  return Status::IoError(std::move(message));
 }
 
 Status WithContext(const Status& status, std::string_view context) {
