@@ -18,22 +18,11 @@
 #include "modules/directory/directory_sync.h"
 #include "modules/directory/ldap_source.h"
 #include "simulator/manual_env.h"
+#include "tests/unit/eventlog/map_projection_state.h"
 
 namespace lifeboat::directory::testing {
 
-class MapState : public eventlog::ProjectionState {
- public:
-  Result<std::optional<std::string>> Get(std::string_view key) override {
-    auto it = values.find(std::string(key));
-    if (it == values.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-  void Put(std::string_view key, std::string_view value) override {
-    values[std::string(key)] = std::string(value);
-  }
-  void Delete(std::string_view key) override { values.erase(std::string(key)); }
-  std::map<std::string, std::string> values;
-};
+using MapState = eventlog::testing::MapProjectionState;
 
 // Durable at once: applies to the projection, as the runner would after commit.
 class ApplyingProposer : public eventlog::Proposer {

@@ -7,6 +7,7 @@
 
 #include "modules/directory/sync_core.h"
 #include "tests/unit/directory/test_entries.h"
+#include "tests/unit/eventlog/map_projection_state.h"
 
 namespace lifeboat::directory {
 namespace {
@@ -17,19 +18,7 @@ using testing::Id;
 using testing::User;
 using testing::UserDn;
 
-class MapState : public eventlog::ProjectionState {
- public:
-  Result<std::optional<std::string>> Get(std::string_view key) override {
-    auto it = values.find(std::string(key));
-    if (it == values.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-  void Put(std::string_view key, std::string_view value) override {
-    values[std::string(key)] = std::string(value);
-  }
-  void Delete(std::string_view key) override { values.erase(std::string(key)); }
-  std::map<std::string, std::string> values;
-};
+using MapState = eventlog::testing::MapProjectionState;
 
 class DirectoryProjectionTest : public ::testing::Test {
  protected:

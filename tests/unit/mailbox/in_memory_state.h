@@ -13,45 +13,37 @@
 #include "eventlog/events.pb.h"
 #include "eventlog/projection.h"
 #include "modules/mailbox/mailbox_reader.h"
+#include "tests/unit/eventlog/map_projection_state.h"
 
 namespace lifeboat::mailbox::testing {
 
-class InMemoryState final : public eventlog::ProjectionState, public MailboxReadState {
+// The shared map state, also readable as MailboxReader's read view over the same keys.
+class InMemoryState final : public eventlog::testing::MapProjectionState, public MailboxReadState {
  public:
-  Result<std::optional<std::string>> Get(std::string_view key) override {
-    return std::as_const(*this).Get(key);
-  }
+  using MapProjectionState::Get;
   Result<std::optional<std::string>> Get(std::string_view key) const override {
-    auto found = rows_.find(std::string(key));
-    if (found == rows_.end()) return std::optional<std::string>();
+    auto found = values.find(key);
+    if (found == values.end()) return std::optional<std::string>();
     return std::optional<std::string>(found->second);
   }
-  void Put(std::string_view key, std::string_view value) override {
-    rows_[std::string(key)] = std::string(value);
-  }
-  void Delete(std::string_view key) override { rows_.erase(std::string(key)); }
   Result<std::vector<std::pair<std::string, std::string>>> Scan(std::string_view prefix,
                                                                 std::string_view start_after,
                                                                 size_t limit) const override {
     std::vector<std::pair<std::string, std::string>> out;
-    auto it = start_after < prefix ? rows_.lower_bound(std::string(prefix))
-                                   : rows_.upper_bound(std::string(start_after));
-    for (; it != rows_.end() && out.size() < limit; ++it) {
+    auto it = start_after < prefix ? values.lower_bound(prefix) : values.upper_bound(start_after);
+    for (; it != values.end() && out.size() < limit; ++it) {
       if (!std::string_view(it->first).starts_with(prefix)) break;
       out.push_back(*it);
     }
     return out;
   }
 
-  const std::map<std::string, std::string>& rows() const { return rows_; }
+  const std::map<std::string, std::string, std::less<>>& rows() const { return values; }
   size_t CountWithPrefix(std::string_view prefix) const {
     size_t count = 0;
-    for (const auto& [key, value] : rows_) count += std::string_view(key).starts_with(prefix);
+    for (const auto& [key, value] : values) count += std::string_view(key).starts_with(prefix);
     return count;
   }
-
- private:
-  std::map<std::string, std::string> rows_;
 };
 
 // Stands in for the log as the place raw bytes are read back from: tests record every event

@@ -312,7 +312,7 @@ TEST_F(MailboxProjectionTest, HistoryFoldersAndSelfSentMailGetDistinctIds) {
 TEST_F(MailboxProjectionTest, SameMailFoldedTwiceChangesNothing) {
   Provision("u1", "a@example.com");
   Receive("m1", RawMessage("x"), kDay0, {{"u1", "Inbox"}});
-  std::map<std::string, std::string> before = state_.rows();
+  const auto before = state_.rows();
   Receive("m1", RawMessage("x"), kDay0, {{"u1", "Inbox"}});
   EXPECT_EQ(state_.rows().size(), before.size());
   BodyRefs refs;
