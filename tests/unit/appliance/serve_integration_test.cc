@@ -153,7 +153,7 @@ TEST_F(ServeIntegrationTest, LogCommandsReadOfflineAndThroughTheRunningNode) {
   EXPECT_NE(output.find("drill 3"), std::string::npos) << output;
   output.clear();
   EXPECT_EQ(RunLifeboat({"status", "--config", config}, output), 0) << output;
-  EXPECT_NE(output.find("log        1..3\n"), std::string::npos) << output;
+  EXPECT_NE(output.find("log        1..3 (committed through 3)\n"), std::string::npos) << output;
   EXPECT_NE(output.find("node       n1 in cluster acme\n"), std::string::npos) << output;
   ASSERT_EQ(kill(serve.pid, SIGTERM), 0);
   EXPECT_EQ(WaitExit(serve, serve_output), 0) << serve_output;
