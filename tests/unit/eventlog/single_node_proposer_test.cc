@@ -16,12 +16,16 @@ namespace {
 using store_testing::LoopEnv;
 using store_testing::TempDir;
 
+Result<std::unique_ptr<LogStore>> OpenStore(const TempDir& dir) {
+  LogStoreOptions options;
+  options.path = dir.path();
+  return LogStore::Open(options);
+}
+
 TEST(SingleNodeProposerTest, StampsTimeAndNodeAndAppendsInTermOne) {
   TempDir dir;
   LoopEnv loop;
-  LogStoreOptions options;
-  options.path = dir.path();
-  Result<std::unique_ptr<LogStore>> store = LogStore::Open(options);
+  Result<std::unique_ptr<LogStore>> store = OpenStore(dir);
   ASSERT_TRUE(store.ok());
   GroupCommitWriter writer(loop, **store);
   SingleNodeProposer proposer(loop, writer, "node-a");
@@ -55,9 +59,7 @@ TEST(SingleNodeProposerTest, StampsTimeAndNodeAndAppendsInTermOne) {
 TEST(SingleNodeProposerTest, OversizeEventIsInvalidArgumentAndNothingIsWritten) {
   TempDir dir;
   LoopEnv loop;
-  LogStoreOptions options;
-  options.path = dir.path();
-  Result<std::unique_ptr<LogStore>> store = LogStore::Open(options);
+  Result<std::unique_ptr<LogStore>> store = OpenStore(dir);
   ASSERT_TRUE(store.ok());
   GroupCommitWriter writer(loop, **store);
   SingleNodeProposer proposer(loop, writer, "node-a");
@@ -76,9 +78,7 @@ TEST(SingleNodeProposerTest, OversizeEventIsInvalidArgumentAndNothingIsWritten) 
 TEST(SingleNodeProposerTest, CommitIndexFollowsDurabilityAfterTheCallbacks) {
   TempDir dir;
   LoopEnv loop;
-  LogStoreOptions options;
-  options.path = dir.path();
-  Result<std::unique_ptr<LogStore>> store = LogStore::Open(options);
+  Result<std::unique_ptr<LogStore>> store = OpenStore(dir);
   ASSERT_TRUE(store.ok());
   {
     // A log that already holds two records: on one node they are committed from the start.
