@@ -64,7 +64,8 @@ Result<std::string> FindConfigPath(const std::optional<std::string>& flag);
 Result<config::Config> LoadConfig(const std::optional<std::string>& flag);
 
 // GET `target` from the admin API of the node `config` describes, with the token from its data
-// dir. Unavailable when the node is not running. A non-200 reply is an error carrying its body.
+// dir. Unavailable when the node is not running; a non-200 reply is ReplyError's status (so a
+// running node's 503 is Unavailable too: callers that fall back to the data dir use CallNode).
 Result<std::string> QueryNode(const config::Config& config, const std::string& target);
 
 // Calls the admin API of the running node with `method` ("GET", "POST"). Unavailable only when

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "appliance/admin/admin_client.h"
 #include "appliance/cli/cli.h"
 #include "appliance/cli/json_fields.h"
 #include "appliance/cli/offline_state.h"
@@ -125,17 +126,21 @@ int StatusCommand(const Args& arguments) {
   if (!args.empty()) return UsageError("status: unexpected argument \"" + args.front() + "\"");
   auto config = LoadConfig(*config_flag);
   if (!config.ok()) return Fail(config.status().message());
-  auto body = QueryNode(*config, wait_applied ? "/v1/status?wait_applied=last" : "/v1/status");
-  if (!body.ok() && body.status().code() == StatusCode::kUnavailable) {
+  // CallNode is Unavailable only when no node runs; a running node's error reply (a 503 when
+  // the wait's bound passed, a 401 for a stale token) is reported as it is, never as "stopped".
+  auto reply =
+      CallNode(*config, "GET", wait_applied ? "/v1/status?wait_applied=last" : "/v1/status");
+  if (!reply.ok() && reply.status().code() == StatusCode::kUnavailable) {
     if (wait_applied) {
-      return Fail("status --wait-applied: " + body.status().message() +
+      return Fail("status --wait-applied: " + reply.status().message() +
                   "; it waits for a running node's projections (a stopped node applies "
                   "nothing): start it, or drop --wait-applied to read the data dir");
     }
     return PrintOffline(*config, as_json);
   }
-  if (!body.ok()) return Fail("status: " + body.status().message());
-  return PrintStatus(*body, as_json, "the node's answer", RunningLines);
+  if (!reply.ok()) return Fail("status: " + reply.status().message());
+  if (reply->status != 200) return Fail("status: " + ReplyError(*reply).ToString());
+  return PrintStatus(reply->body, as_json, "the node's answer", RunningLines);
 }
 
 }  // namespace lifeboat::cli

@@ -320,6 +320,24 @@ class PagingTest(smtp_case.NodeTestCase):
             self.assertIn(" elapsed", terminal)
             self.assertTrue(terminal.endswith("\r"))
 
+    def test_a_running_node_that_refuses_the_token_is_not_read_as_stopped(self):
+        """A running node's error reply (here 401 for a token that is not its own) is reported as
+        such: `status` must not fall back to the data dir, which the running node holds."""
+        if not self.node.running():  # the paging test stops the node
+            self.node.start()
+        token_path = os.path.join(self.node.data_dir, "admin.token")
+        with open(token_path, encoding="ascii") as source:
+            token = source.read()
+        def write_token(text):
+            with open(token_path, "w", encoding="ascii") as out:
+                out.write(text)
+        self.addCleanup(write_token, token)
+        write_token("0" * len(token.strip()) + "\n")
+        refused = self.node.cli("status", check=False)
+        self.assertEqual(refused.returncode, 1, refused.stdout + refused.stderr)
+        self.assertIn("401", refused.stderr)
+        self.assertNotIn("running    no", refused.stdout)
+
 
 if __name__ == "__main__":
     smtp_case.main()
