@@ -66,15 +66,15 @@ cleanup() {
   if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
     # A clean power-off first; if systemd cannot take it (not up yet, stuck), SIGKILL to the
     # container's PID 1 ends its whole PID namespace and systemd-nspawn with it.
-    local deadline=$((SECONDS + stop_seconds_max))
+    # Waits for systemd-nspawn to exit, at most stop_seconds_max (tail --pid returns when it does).
+    wait_nspawn_exit() { timeout "$stop_seconds_max" tail --pid="$nspawn_pid" -f /dev/null; }
     if [ -n "$leader" ] && timeout 10 nsenter -t "$leader" -a systemctl poweroff 2>/dev/null; then
-      while kill -0 "$nspawn_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+      wait_nspawn_exit
     fi
     if kill -0 "$nspawn_pid" 2>/dev/null; then
       echo "unit_nspawn_test: the container did not power off: SIGKILL to its PID 1" >&2
       [ -n "$leader" ] && kill -KILL "$leader" 2>/dev/null
-      deadline=$((SECONDS + stop_seconds_max))
-      while kill -0 "$nspawn_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+      wait_nspawn_exit
       kill -KILL "$nspawn_pid" 2>/dev/null
     fi
     wait "$nspawn_pid" 2>/dev/null
