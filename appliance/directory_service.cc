@@ -5,6 +5,7 @@
 #include "appliance/env/check.h"
 #include "appliance/json/json_writer.h"
 #include "modules/directory/importer.h"
+#include "modules/directory/propose_events.h"
 
 namespace lifeboat {
 namespace {
@@ -118,43 +119,25 @@ Status DirectoryService::ImportNow(bool confirm_mass_deprovision,
   // once it is durable (the view applies it a moment later, so its size would still be the old).
   LB_CHECK(!events->empty() && events->back().has_directory_sync_completed());
   events::DirectorySyncCompleted counts = events->back().directory_sync_completed();
-  ProposeInOrder(std::move(events).value(), 0,
-                 [this, alive = alive_, path, counts, done = std::move(done)](Status status) {
-                   if (!*alive) return done(status);
-                   last_import_outcome_ = status.ok() ? "ok" : status.ToString();
-                   if (status.ok()) {
-                     logger_.Info(kComponent, "import done",
-                                  {{"file", path},
-                                   {"entries", uint64_t{counts.upserted()} + counts.unchanged()},
-                                   {"added_or_changed", uint64_t{counts.upserted()}},
-                                   {"removed", uint64_t{counts.removed()}},
-                                   {"rejected", uint64_t{counts.rejected()}}});
-                   } else {
-                     logger_.Error(kComponent, "import failed",
-                                   {{"file", path}, {"error", status.ToString()}});
-                   }
-                   done(status);
-                 });
+  directory::ProposeSyncEvents(
+      proposer_, std::move(events).value(),
+      [this, alive = alive_, path, counts, done = std::move(done)](Status status) {
+        if (!*alive) return done(status);
+        last_import_outcome_ = status.ok() ? "ok" : status.ToString();
+        if (status.ok()) {
+          logger_.Info(kComponent, "import done",
+                       {{"file", path},
+                        {"entries", uint64_t{counts.upserted()} + counts.unchanged()},
+                        {"added_or_changed", uint64_t{counts.upserted()}},
+                        {"removed", uint64_t{counts.removed()}},
+                        {"rejected", uint64_t{counts.rejected()}}});
+        } else {
+          logger_.Error(kComponent, "import failed",
+                        {{"file", path}, {"error", status.ToString()}});
+        }
+        done(status);
+      });
   return Status::Ok();
-}
-
-void DirectoryService::ProposeInOrder(std::vector<events::Event> events, size_t next,
-                                      std::function<void(Status)> done) {
-  if (next == events.size()) {
-    done(Status::Ok());
-    return;
-  }
-  // One at a time: the completion event must not be durable before the changes it counts.
-  events::Event event = events[next];
-  proposer_.Propose(std::move(event), [this, alive = alive_, events = std::move(events), next,
-                                       done = std::move(done)](Result<uint64_t> index) mutable {
-    if (!*alive) return;
-    if (!index.ok()) {
-      done(index.status());
-      return;
-    }
-    ProposeInOrder(std::move(events), next + 1, std::move(done));
-  });
 }
 
 DirectoryService::Health DirectoryService::health(WallTime now) const {

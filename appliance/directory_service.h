@@ -46,9 +46,6 @@ class DirectoryService {
   std::string StatusJson(WallTime now) const;
 
  private:
-  void ProposeInOrder(std::vector<events::Event> events, size_t next,
-                      std::function<void(Status)> done);
-
   const config::DirectoryConfig config_;
   Env& env_;
   Logger& logger_;

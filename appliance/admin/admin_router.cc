@@ -90,24 +90,6 @@ Result<std::string> RequiredText(std::string_view query, std::string_view name) 
 
 }  // namespace
 
-Result<bool> QueryUint(std::string_view query, std::string_view name, uint64_t& value) {
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    size_t equals = pair.find('=');
-    if (pair.substr(0, equals) != name) continue;
-    std::string_view text = equals == std::string_view::npos ? "" : pair.substr(equals + 1);
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
-      return Status::InvalidArgument(std::string(name) + "=" + std::string(text) +
-                                     ": expected a decimal integer");
-    }
-    return true;
-  }
-  return false;
-}
-
 bool AdminRouter::Authorized(const AdminRequest& request) const {
   constexpr std::string_view kScheme = "Bearer ";
   std::string_view header = request.authorization;

@@ -146,8 +146,4 @@ class AdminRouter {
   const std::string token_;
 };
 
-// Parses "a=1&b=2" for the unsigned integer `name`. nullopt-like: false when absent; an error
-// when present but not a decimal integer.
-Result<bool> QueryUint(std::string_view query, std::string_view name, uint64_t& value);
-
 }  // namespace lifeboat::admin

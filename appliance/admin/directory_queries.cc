@@ -4,19 +4,13 @@
 #include <cctype>
 
 #include "appliance/admin/mailbox_json.h"
+#include "modules/ascii/ascii_case.h"
 
 namespace lifeboat::admin {
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 bool Contains(std::string_view haystack, const std::string& lower_needle) {
-  return Lower(haystack).find(lower_needle) != std::string::npos;
+  return ascii::Lower(haystack).find(lower_needle) != std::string::npos;
 }
 
 bool Matches(const events::DirectoryEntry& entry, const std::string& lower_text) {
@@ -57,7 +51,7 @@ Result<std::string> DirectorySearchQuery(const directory::DirectoryView& view,
     return Status::InvalidArgument("limit=" + std::to_string(limit) + ": expected 1.." +
                                    std::to_string(kDirectorySearchResultsMax));
   }
-  const std::string lower_text = Lower(text);
+  const std::string lower_text = ascii::Lower(text);
   std::string out;
   uint64_t found = 0;
   for (const auto& [id, entry] : view.Snapshot()) {

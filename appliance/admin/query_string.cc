@@ -1,5 +1,7 @@
 #include "appliance/admin/query_string.h"
 
+#include <charconv>
+
 namespace lifeboat::admin {
 namespace {
 
@@ -53,6 +55,19 @@ Result<std::optional<std::string>> QueryText(std::string_view query, std::string
     return std::optional<std::string>(std::move(value).value());
   }
   return std::optional<std::string>();
+}
+
+Result<bool> QueryUint(std::string_view query, std::string_view name, uint64_t& value) {
+  auto text = QueryText(query, name);
+  if (!text.ok()) return text.status();
+  if (!text->has_value()) return false;
+  const std::string& digits = **text;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size()) {
+    return Status::InvalidArgument(std::string(name) + "=" + digits +
+                                   ": expected a decimal integer");
+  }
+  return true;
 }
 
 Result<bool> QueryFlag(std::string_view query, std::string_view name, bool absent) {

@@ -4,6 +4,7 @@
 // use it ("alice+tag@corp.example") and the only client is ours, which encodes everything but the
 // unreserved characters (RFC 3986 section 2.3).
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,10 @@ Result<std::optional<std::string>> QueryText(std::string_view query, std::string
 
 // "name=1" true, "name=0" false, absent `absent`; anything else is InvalidArgument.
 Result<bool> QueryFlag(std::string_view query, std::string_view name, bool absent = false);
+
+// The decimal unsigned integer `name` into `value`: false when absent; InvalidArgument when
+// present but not a decimal integer (after percent-decoding, as QueryText).
+Result<bool> QueryUint(std::string_view query, std::string_view name, uint64_t& value);
 
 // Percent-encodes every byte outside RFC 3986 unreserved (ALPHA DIGIT - . _ ~).
 std::string PercentEncode(std::string_view text);

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "appliance/config/sections.h"
+#include "modules/ascii/ascii_case.h"
 #include "modules/smtp/policy/cidr.h"
 
 namespace lifeboat::config {
@@ -35,12 +36,6 @@ bool IsDomainName(std::string_view name) {
     previous = c;
   }
   return label > 0 && previous != '-';
-}
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
 }
 
 // Reads an integer key into `out` when present, checking min <= value <= max.
@@ -109,7 +104,7 @@ Status ParseSmtpSection(ConfigSection& section, Config& config) {
     if (!IsDomainName(domain)) {
       return section.Invalid("domains", kDomainsExpected, "'" + domain + "' is not a domain name");
     }
-    smtp.domains.push_back(Lower(domain));
+    smtp.domains.push_back(ascii::Lower(domain));
   }
   smtp.enabled = true;
   smtp.listen = **listen;

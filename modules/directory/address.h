@@ -14,7 +14,6 @@ namespace lifeboat::directory {
 // RFC 5321 4.5.3.1.1 and 4.5.3.1.2.
 inline constexpr size_t kAddressLocalPartBytesMax = 64;
 inline constexpr size_t kAddressDomainBytesMax = 255;
-inline constexpr size_t kDomainLabelBytesMax = 63;
 
 // The address with its domain lower-cased and surrounding blanks trimmed (the local part keeps
 // its case as written), or nullopt when it is not a dot-atom Mailbox.

@@ -1,6 +1,7 @@
 #include <map>
 #include <set>
 
+#include "modules/ascii/ascii_case.h"
 #include "modules/directory/importer.h"
 
 // CSV import (importer.h): RFC 4180 records, a header row of LDAP attribute names.
@@ -96,12 +97,12 @@ Status CompleteCsvEntry(LdapEntry& entry, size_t line) {
       return Status::InvalidArgument("csv line " + std::to_string(line) +
                                      ": no id, sAMAccountName, mail or cn");
     }
-    entry.Add("id", "import-" + AsciiLower(name));
+    entry.Add("id", "import-" + ascii::Lower(name));
   }
   if (entry.dn.empty())
     entry.dn = "cn=" + (name.empty() ? std::string(entry.First("id")) : name) + ",ou=import";
   if (!entry.Has("objectclass")) {
-    std::string kind = AsciiLower(entry.First("kind"));
+    std::string kind = ascii::Lower(entry.First("kind"));
     if (kind.empty() || kind == "user") {
       entry.Add("objectclass", "user");
     } else if (kind == "group" || kind == "contact") {
@@ -119,12 +120,12 @@ void ResolveCsvMembers(std::vector<LdapEntry>& entries) {
   std::map<std::string, std::string> dn_by_name;
   for (const LdapEntry& entry : entries) {
     for (std::string_view key : {"samaccountname", "mail", "cn"}) {
-      if (entry.Has(key)) dn_by_name.emplace(AsciiLower(entry.First(key)), entry.dn);
+      if (entry.Has(key)) dn_by_name.emplace(ascii::Lower(entry.First(key)), entry.dn);
     }
   }
   for (LdapEntry& entry : entries) {
     for (const std::string& name : entry.Values("members")) {
-      auto it = dn_by_name.find(AsciiLower(name));
+      auto it = dn_by_name.find(ascii::Lower(name));
       // Unknown names stay unresolved: the sync core ignores members outside the scope.
       entry.Add("member", it != dn_by_name.end() ? it->second : "cn=" + name + ",ou=unknown");
     }
@@ -140,7 +141,7 @@ Result<std::vector<LdapEntry>> ParseCsv(std::string_view text) {
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return Status::InvalidArgument("csv: no header row");
   std::vector<std::string> header;
-  for (const std::string& name : rows->front()) header.push_back(AsciiLower(name));
+  for (const std::string& name : rows->front()) header.push_back(ascii::Lower(name));
   std::vector<LdapEntry> entries;
   for (size_t r = 1; r < rows->size(); ++r) {
     const std::vector<std::string>& row = (*rows)[r];

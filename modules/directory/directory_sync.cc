@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "appliance/env/thread_name.h"
+#include "modules/directory/propose_events.h"
 
 namespace lifeboat::directory {
 
@@ -59,25 +60,15 @@ void DirectorySync::SyncNow(SyncMode mode, bool confirm_mass_deprovision,
   });
 }
 
-// Proposes every event at once (the proposer keeps their order); finishes when the last
-// callback arrives, with the first error if any.
+// The rule of propose_events.h: the changes at once, the completion after them.
 void DirectorySync::Propose(std::vector<events::Event> events, std::function<void(Status)> done) {
-  struct Pending {
-    size_t remaining;
-    Status first_error;
-  };
   uint32_t count = static_cast<uint32_t>(events.size());
-  auto pending = std::make_shared<Pending>(Pending{events.size(), Status::Ok()});
   std::shared_ptr<Shared> shared = shared_;
-  for (events::Event& event : events) {
-    proposer_.Propose(std::move(event),
-                      [this, shared, pending, count, done](Result<uint64_t> index) {
-                        if (!index.ok() && pending->first_error.ok())
-                          pending->first_error = index.status();
-                        if (--pending->remaining != 0 || !shared->alive) return;
-                        Finish(pending->first_error, count, done);
-                      });
-  }
+  ProposeSyncEvents(proposer_, std::move(events),
+                    [this, shared, count, done = std::move(done)](Status status) {
+                      if (!shared->alive) return;
+                      Finish(status, count, done);
+                    });
 }
 
 void DirectorySync::Finish(const Status& status, uint32_t events,

@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "modules/ascii/ascii_case.h"
 #include "modules/directory/address.h"
 #include "modules/directory/ldap_entry.h"
 
@@ -14,7 +15,7 @@ DirectoryView::DirectoryView(const std::vector<std::string>& accepted_domains) {
 void DirectoryView::SetAcceptedDomains(const std::vector<std::string>& accepted_domains) {
   std::unique_lock lock(mutex_);
   accepted_domains_.clear();
-  for (const std::string& domain : accepted_domains) accepted_domains_.insert(AsciiLower(domain));
+  for (const std::string& domain : accepted_domains) accepted_domains_.insert(ascii::Lower(domain));
 }
 
 void DirectoryView::SetAwaitingFirstSync(bool awaiting) {
@@ -23,7 +24,7 @@ void DirectoryView::SetAwaitingFirstSync(bool awaiting) {
 }
 
 bool DirectoryView::IsOurDomainLocked(std::string_view address) const {
-  return accepted_domains_.count(AsciiLower(AddressDomain(address))) != 0;
+  return accepted_domains_.count(ascii::Lower(AddressDomain(address))) != 0;
 }
 
 smtp::RecipientVerdict DirectoryView::Resolve(std::string_view address) const {

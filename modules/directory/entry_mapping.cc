@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "modules/ascii/ascii_case.h"
 #include "modules/directory/address.h"
 
 namespace lifeboat::directory {
@@ -17,16 +18,17 @@ using Kind = events::DirectoryEntryKind;
 std::optional<Kind> KindOf(const LdapEntry& ldap, bool* skip) {
   bool computer = false, group = false, contact = false, user = false;
   for (const std::string& value : ldap.Values("objectclass")) {
-    if (EqualsIgnoreCase(value, "computer")) {
+    if (ascii::EqualsIgnoreCase(value, "computer")) {
       computer = true;
-    } else if (EqualsIgnoreCase(value, "group") || EqualsIgnoreCase(value, "groupOfNames") ||
-               EqualsIgnoreCase(value, "groupOfUniqueNames")) {
+    } else if (ascii::EqualsIgnoreCase(value, "group") ||
+               ascii::EqualsIgnoreCase(value, "groupOfNames") ||
+               ascii::EqualsIgnoreCase(value, "groupOfUniqueNames")) {
       group = true;
-    } else if (EqualsIgnoreCase(value, "contact")) {
+    } else if (ascii::EqualsIgnoreCase(value, "contact")) {
       contact = true;
-    } else if (EqualsIgnoreCase(value, "user") || EqualsIgnoreCase(value, "person") ||
-               EqualsIgnoreCase(value, "inetOrgPerson") ||
-               EqualsIgnoreCase(value, "organizationalPerson")) {
+    } else if (ascii::EqualsIgnoreCase(value, "user") || ascii::EqualsIgnoreCase(value, "person") ||
+               ascii::EqualsIgnoreCase(value, "inetOrgPerson") ||
+               ascii::EqualsIgnoreCase(value, "organizationalPerson")) {
       user = true;
     }
   }
@@ -60,7 +62,7 @@ void MapAddresses(const LdapEntry& ldap, MappedEntry& out) {
     size_t colon = value.find(':');
     if (colon == std::string::npos) continue;
     std::string_view prefix(value.data(), colon);
-    if (!EqualsIgnoreCase(prefix, "smtp")) continue;  // X500:, SIP:, X400: are not mail
+    if (!ascii::EqualsIgnoreCase(prefix, "smtp")) continue;  // X500:, SIP:, X400: are not mail
     std::optional<std::string> address =
         accept(std::string_view(value).substr(colon + 1), "proxyAddresses");
     if (!address) continue;
@@ -108,11 +110,11 @@ std::string EntryId(const LdapEntry& ldap) {
   if (ldap.Has("objectguid")) return GuidToText(ldap.First("objectguid"));
   if (ldap.Has("entryuuid")) return GuidToText(ldap.First("entryuuid"));
   // Importers name entries by an "id" column (or one derived from the account name).
-  return AsciiLower(ldap.First("id"));
+  return ascii::Lower(ldap.First("id"));
 }
 
 bool IsDeleted(const LdapEntry& ldap) {
-  return EqualsIgnoreCase(ldap.First("isdeleted"), "TRUE");
+  return ascii::EqualsIgnoreCase(ldap.First("isdeleted"), "TRUE");
 }
 
 void MapScalars(const LdapEntry& ldap, const MappingOptions& options, events::DirectoryEntry& e) {
@@ -140,7 +142,7 @@ void MapScalars(const LdapEntry& ldap, const MappingOptions& options, events::Di
 }  // namespace
 
 std::string GuidToText(std::string_view value) {
-  if (value.size() == kGuidTextBytes) return AsciiLower(value);
+  if (value.size() == kGuidTextBytes) return ascii::Lower(value);
   if (value.size() != kGuidBinaryBytes) return "";
   // MS-DTYP 2.3.4.2: Data1 (4 bytes), Data2 and Data3 (2 bytes each) little-endian, Data4 as is.
   static constexpr int kOrder[kGuidBinaryBytes] = {3, 2, 1,  0,  5,  4,  7,  6,

@@ -2,10 +2,12 @@
 
 #include <fstream>
 
+#include "modules/ascii/ascii_case.h"
+
 namespace lifeboat::directory {
 
 Result<ImportFormat> FormatFromFileName(std::string_view file_name) {
-  std::string lower = AsciiLower(file_name);
+  std::string lower = ascii::Lower(file_name);
   if (lower.ends_with(".csv")) return ImportFormat::kCsv;
   if (lower.ends_with(".ldif") || lower.ends_with(".ldf")) return ImportFormat::kLdif;
   return Status::InvalidArgument("import: " + std::string(file_name) +

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "modules/ascii/ascii_case.h"
+
 namespace lifeboat::directory {
 namespace {
 
@@ -84,7 +86,7 @@ void ParseEntries(LDAP* ld, LDAPMessage* result, std::vector<LdapEntry>& entries
         }
         key = std::string_view(lowered, raw.size());
       } else {
-        long_name = AsciiLower(raw);
+        long_name = ascii::Lower(raw);
         key = long_name;
       }
       std::vector<std::string>& slot = entry.attributes[key];

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "modules/ascii/ascii_case.h"
+
 namespace lifeboat::directory {
 
 AttributeMap::iterator AttributeMap::LowerBound(std::string_view name) {
@@ -34,33 +36,14 @@ size_t AttributeMap::erase(std::string_view name) {
   return 1;
 }
 
-std::string AsciiLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 void LdapEntry::Add(std::string_view name, std::string value) {
-  attributes[AsciiLower(name)].push_back(std::move(value));
+  attributes[ascii::Lower(name)].push_back(std::move(value));
 }
 
 const std::vector<std::string>& LdapEntry::Values(std::string_view name) const {
   static const std::vector<std::string> kNone;
   bool lower = std::none_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-  auto it = lower ? attributes.find(name) : attributes.find(AsciiLower(name));
+  auto it = lower ? attributes.find(name) : attributes.find(ascii::Lower(name));
   return it == attributes.end() ? kNone : it->second;
 }
 
@@ -101,7 +84,7 @@ std::string ExtendedDnGuid(std::string_view dn) {
   if (!dn.starts_with(kPrefix)) return "";
   size_t end = dn.find('>');
   if (end == std::string_view::npos) return "";
-  return AsciiLower(dn.substr(kPrefix.size(), end - kPrefix.size()));
+  return ascii::Lower(dn.substr(kPrefix.size(), end - kPrefix.size()));
 }
 
 }  // namespace lifeboat::directory

@@ -55,10 +55,6 @@ struct LdapEntry {
   bool Has(std::string_view name) const { return !Values(name).empty(); }
 };
 
-// ASCII lower-casing: LDAP attribute names and DNS domains are ASCII.
-std::string AsciiLower(std::string_view text);
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-
 // A DN reduced to a comparison key: lower-cased, blanks around ',' '=' '+' removed. Not a full
 // RFC 4514 canonicalisation (escaped characters are compared as written), which is enough for
 // matching the member/manager values a server sends against the DNs of the entries it sends.

@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "modules/ascii/ascii_case.h"
 #include "modules/directory/base64.h"
 #include "modules/directory/entry_mapping.h"
 #include "modules/directory/secrets_file.h"
@@ -165,7 +166,7 @@ Result<SyncInput> LdapSource::FetchDirSync(LdapConnection& connection, SyncMode 
         connection.DirSync(options_.base_dn, options_.filter, attributes, *position);
     if (!page.ok()) return page.status();
     for (LdapEntry& changed : page->entries) {
-      if (EqualsIgnoreCase(changed.First("isdeleted"), "TRUE")) {
+      if (ascii::EqualsIgnoreCase(changed.First("isdeleted"), "TRUE")) {
         input.entries.push_back(std::move(changed));  // a tombstone: its objectGUID is enough
         continue;
       }

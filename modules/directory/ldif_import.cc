@@ -1,5 +1,6 @@
 #include <optional>
 
+#include "modules/ascii/ascii_case.h"
 #include "modules/directory/base64.h"
 #include "modules/directory/importer.h"
 
@@ -51,7 +52,7 @@ Result<std::vector<LdapEntry>> ParseLdif(std::string_view text) {
     if (colon == std::string::npos || colon == 0) {
       return Status::InvalidArgument(where + ": expected 'attribute: value'");
     }
-    std::string name = AsciiLower(line.substr(0, colon));
+    std::string name = ascii::Lower(line.substr(0, colon));
     size_t semicolon = name.find(';');
     if (semicolon != std::string::npos) name.resize(semicolon);  // ";binary" and other options
     std::string_view rest = std::string_view(line).substr(colon + 1);

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "modules/ascii/ascii_case.h"
 #include "modules/directory/address.h"
 #include "modules/directory/entry_mapping.h"
 
@@ -65,7 +66,7 @@ std::string Name(const events::DirectoryEntry& e) {
 }
 
 void MapInput(const DirectoryState& previous, const SyncInput& input, Work& work) {
-  MappingOptions mapping{work.options.source, AsciiLower(work.options.private_address_attribute)};
+  MappingOptions mapping{work.options.source, ascii::Lower(work.options.private_address_attribute)};
   for (const LdapEntry& ldap : input.entries) {
     MappedEntry mapped = MapEntry(ldap, mapping);
     work.problems.AddAll(mapped.problems);

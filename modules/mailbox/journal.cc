@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "modules/ascii/ascii_case.h"
 #include "modules/mailbox/gmime_support.h"
 #include "modules/mailbox/mailbox_keys.h"
 #include "modules/mailbox/message_parser.h"
@@ -14,12 +15,6 @@ namespace lifeboat::mailbox {
 namespace {
 
 using internal::GObjectPtr;
-
-std::string AsciiLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(g_ascii_tolower(c));
-  return out;
-}
 
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && g_ascii_isspace(text.front())) text.remove_prefix(1);
@@ -49,7 +44,7 @@ class RecipientList {
       limit_noted_ = true;
       return;
     }
-    if (seen_.insert(AsciiLower(address)).second) intake_.recipients.emplace_back(address);
+    if (seen_.insert(ascii::Lower(address)).second) intake_.recipients.emplace_back(address);
   }
 
  private:
@@ -74,7 +69,7 @@ std::vector<std::pair<std::string, std::string>> EnvelopeFields(std::string_view
     }
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    fields.emplace_back(AsciiLower(Trim(line.substr(0, colon))), Trim(line.substr(colon + 1)));
+    fields.emplace_back(ascii::Lower(Trim(line.substr(0, colon))), Trim(line.substr(colon + 1)));
   }
   return fields;
 }
@@ -103,7 +98,7 @@ void ReadReportEnvelope(std::string_view text, JournalIntake& intake, RecipientL
 
 bool IsIdentityEncoding(const std::optional<std::string>& encoding) {
   if (!encoding) return true;
-  std::string lower = AsciiLower(*encoding);
+  std::string lower = ascii::Lower(*encoding);
   return lower.empty() || lower == "7bit" || lower == "8bit" || lower == "binary";
 }
 
@@ -120,7 +115,7 @@ std::optional<std::string_view> ExactAttachedMessage(std::string_view raw,
   if (!content) return std::nullopt;
   std::string_view headers = part.substr(0, *content);
   std::optional<std::string> type = HeaderFieldValue(headers, "Content-Type");
-  if (!type || !AsciiLower(*type).starts_with("message/rfc822")) return std::nullopt;
+  if (!type || !ascii::Lower(*type).starts_with("message/rfc822")) return std::nullopt;
   if (!IsIdentityEncoding(HeaderFieldValue(headers, "Content-Transfer-Encoding"))) {
     return std::nullopt;  // RFC 2046 5.2.1 forbids it, but it happens: GMime decodes it instead
   }

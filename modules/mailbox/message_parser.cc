@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "modules/ascii/ascii_case.h"
 #include "modules/mailbox/gmime_support.h"
 #include "modules/mailbox/preview_text.h"
 
@@ -87,8 +88,7 @@ std::string LowerMimeType(GMimeContentType* type) {
   gchar* mime_type = g_mime_content_type_get_mime_type(type);
   std::string out = StringOrEmpty(mime_type);
   g_free(mime_type);
-  for (char& c : out) c = static_cast<char>(g_ascii_tolower(c));
-  return TruncateUtf8(out, kHeaderTokenBytesMax);
+  return TruncateUtf8(ascii::Lower(out), kHeaderTokenBytesMax);
 }
 
 // What one walk over the MIME tree collects.

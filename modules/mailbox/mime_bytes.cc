@@ -3,20 +3,10 @@
 #include <array>
 #include <cstdint>
 
+#include "modules/ascii/ascii_case.h"
+
 namespace lifeboat::mailbox {
 namespace {
-
-char AsciiLower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view TrimWhitespace(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -80,7 +70,7 @@ std::optional<std::string> HeaderFieldValue(std::string_view header_block, std::
     if (line.starts_with(" ") || line.starts_with("\t")) continue;  // folded part of another field
     size_t colon = line.find(':');
     if (colon == std::string_view::npos ||
-        !EqualsIgnoreCase(TrimWhitespace(line.substr(0, colon)), name)) {
+        !ascii::EqualsIgnoreCase(TrimWhitespace(line.substr(0, colon)), name)) {
       continue;
     }
     std::string value(TrimWhitespace(line.substr(colon + 1)));

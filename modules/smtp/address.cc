@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "modules/ascii/ascii_case.h"
+
 namespace lifeboat::smtp {
 namespace {
 
@@ -29,13 +31,6 @@ bool IsAtext(unsigned char c) {
 // RFC 5321 4.1.2 qtextSMTP = %d32-33 / %d35-91 / %d93-126 (RFC 6531 adds UTF8-non-ascii).
 bool IsQtext(unsigned char c) {
   return c == 32 || c == 33 || (c >= 35 && c <= 91) || (c >= 93 && c <= 126) || IsNonAscii(c);
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // Dot-string = Atom *("." Atom); returns its length at the start of `text`, 0 if none.
@@ -144,7 +139,7 @@ std::string Mailbox::UnquotedLocalPart() const {
 std::string Mailbox::CanonicalAddress() const {
   if (!local_part_quoted) return Address();
   std::string unquoted = UnquotedLocalPart();
-  if (!unquoted.empty() && ScanDotString(unquoted) == unquoted.size()) {
+  if (IsDotString(unquoted)) {
     return unquoted + "@" + domain;
   }
   return Address();
@@ -185,6 +180,10 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+bool IsDotString(std::string_view text) {
+  return !text.empty() && ScanDotString(text) == text.size();
+}
+
 bool IsValidDomain(std::string_view domain, bool allow_utf8) {
   if (domain.empty() || domain.size() > kSmtpDomainBytesMax) return false;
   auto is_let_dig = [allow_utf8](unsigned char c) {
@@ -211,7 +210,8 @@ bool IsValidAddressLiteral(std::string_view literal) {
   if (literal.size() < 3 || literal.front() != '[' || literal.back() != ']') return false;
   std::string_view inner = literal.substr(1, literal.size() - 2);
   constexpr std::string_view kIpv6Tag = "IPv6:";
-  if (inner.size() > kIpv6Tag.size() && IEquals(inner.substr(0, kIpv6Tag.size()), kIpv6Tag)) {
+  if (inner.size() > kIpv6Tag.size() &&
+      ascii::EqualsIgnoreCase(inner.substr(0, kIpv6Tag.size()), kIpv6Tag)) {
     std::string address(inner.substr(kIpv6Tag.size()));
     unsigned char buffer[16];
     return inet_pton(AF_INET6, address.c_str(), buffer) == 1;
@@ -237,7 +237,7 @@ PathParse ParsePath(std::string_view text, bool allow_null, bool allow_bare_post
   PathParse result;
   result.rest = text.substr(end + 1);
   Path& path = result.path;
-  if (allow_bare_postmaster && IEquals(inner, "postmaster")) {
+  if (allow_bare_postmaster && ascii::EqualsIgnoreCase(inner, "postmaster")) {
     path.is_bare_postmaster = true;
     path.mailbox.local_part = std::string(inner);
     result.ok = true;

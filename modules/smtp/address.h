@@ -64,6 +64,9 @@ struct PathParse {
 // `allow_bare_postmaster` accepts "<Postmaster>" without a domain (forward-path only).
 PathParse ParsePath(std::string_view text, bool allow_null, bool allow_bare_postmaster);
 
+// RFC 5321 4.1.2 Dot-string: atoms of atext (RFC 5322 3.2.3; RFC 6531 3.3 adds UTF-8, which the
+// caller refuses when it must be ASCII) separated by single dots.
+bool IsDotString(std::string_view text);
 // RFC 5321 4.1.2 Domain; also used for the EHLO/HELO argument.
 bool IsValidDomain(std::string_view domain, bool allow_utf8);
 // RFC 5321 4.1.3 address literal, brackets included: "[192.0.2.1]", "[IPv6:2001:db8::1]".

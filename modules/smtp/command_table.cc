@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "modules/ascii/ascii_case.h"
+
 namespace lifeboat::smtp {
 namespace {
 
@@ -35,14 +37,6 @@ constexpr CommandSpec kCommands[] = {
     {"STARTTLS", CommandId::kStartTls, kCommandFlagNoArguments | kCommandFlagFlushes, "RFC 3207 4"},
 };
 
-bool VerbEquals(std::string_view verb, std::string_view upper) {
-  if (verb.size() != upper.size()) return false;
-  for (size_t i = 0; i < verb.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(verb[i])) != upper[i]) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::span<const CommandSpec> CommandTable() {
@@ -51,7 +45,7 @@ std::span<const CommandSpec> CommandTable() {
 
 const CommandSpec* FindCommand(std::string_view verb) {
   for (const CommandSpec& spec : kCommands) {
-    if (VerbEquals(verb, spec.verb)) return &spec;
+    if (ascii::EqualsIgnoreCase(verb, spec.verb)) return &spec;
   }
   return nullptr;
 }

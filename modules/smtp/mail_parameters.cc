@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "modules/ascii/ascii_case.h"
+
 namespace lifeboat::smtp {
 namespace {
 
@@ -58,14 +60,6 @@ bool SplitParameters(std::string_view text, std::vector<Parameter>* out) {
   return true;
 }
 
-bool IEqualsUpper(std::string_view value, std::string_view upper) {
-  if (value.size() != upper.size()) return false;
-  for (size_t i = 0; i < value.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(value[i])) != upper[i]) return false;
-  }
-  return true;
-}
-
 Reply Unsupported(std::string_view keyword) {
   return MakeReply(555, "5.5.4", "Unsupported option: " + std::string(keyword));
 }
@@ -102,13 +96,14 @@ bool ParseMailParameters(std::string_view text, bool esmtp, MailParameters* para
       params->declared_size = size;
     } else if (parameter.keyword == "BODY") {
       std::string_view value = parameter.value.value_or("");
-      if (seen_body || !(IEqualsUpper(value, "7BIT") || IEqualsUpper(value, "8BITMIME"))) {
+      if (seen_body ||
+          !(ascii::EqualsIgnoreCase(value, "7BIT") || ascii::EqualsIgnoreCase(value, "8BITMIME"))) {
         // BINARYMIME (RFC 3030 3) is not advertised.
         *error = MakeReply(501, "5.5.4", "Bad BODY parameter: use 7BIT or 8BITMIME");
         return false;
       }
       seen_body = true;
-      params->body_8bitmime = IEqualsUpper(value, "8BITMIME");
+      params->body_8bitmime = ascii::EqualsIgnoreCase(value, "8BITMIME");
     } else if (parameter.keyword == "SMTPUTF8") {
       if (parameter.value.has_value() || seen_utf8) {  // RFC 6531 3.4: no value
         *error = MakeReply(501, "5.5.4", "Bad SMTPUTF8 parameter syntax");

@@ -5,24 +5,17 @@
 #include <charconv>
 
 #include "appliance/env/check.h"
+#include "modules/ascii/ascii_case.h"
 #include "modules/smtp/policy/recipient_filters.h"
 #include "modules/smtp/session.h"
 
 namespace lifeboat::smtp {
 namespace {
 
-bool IEqualsUpper(std::string_view text, std::string_view upper) {
-  if (text.size() != upper.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(text[i])) != upper[i]) return false;
-  }
-  return true;
-}
-
 // "FROM:" / "TO:" then the path. RFC 5321 4.1.1.2 has no space after the colon; a single one is
 // tolerated because widespread clients send it and it cannot make the path ambiguous.
 bool StripKeyword(std::string_view arguments, std::string_view keyword, std::string_view* path) {
-  if (!IEqualsUpper(arguments.substr(0, keyword.size()), keyword)) return false;
+  if (!ascii::EqualsIgnoreCase(arguments.substr(0, keyword.size()), keyword)) return false;
   std::string_view rest = arguments.substr(keyword.size());
   if (!rest.empty() && rest[0] == ' ') rest.remove_prefix(1);
   *path = rest;
@@ -215,7 +208,7 @@ void Session::OnBdat(std::string_view arguments, MonoTime now) {
       std::from_chars(size_text.data(), size_text.data() + size_text.size(), size);
   bool size_ok = !size_text.empty() && parse_error == std::errc() &&
                  end == size_text.data() + size_text.size();
-  bool marker_ok = marker.empty() || IEqualsUpper(marker, "LAST");
+  bool marker_ok = marker.empty() || ascii::EqualsIgnoreCase(marker, "LAST");
   if (!size_ok || !marker_ok) {
     // Without a size we cannot tell where the chunk ends: its octets would be read as commands.
     // The session cannot resynchronise, so it answers and closes.
