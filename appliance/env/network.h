@@ -17,6 +17,13 @@
 // simulated network exists) inherits the default network(): every Listen, Connect and
 // LoadServerTls fails with kUnavailable, an operating error the caller already handles.
 //
+// In scope: every connection a node's protocol drivers make or accept (SMTP today; Raft and
+// outbound delivery when they come). Out of scope, each for a stated reason: the admin HTTP API
+// (evhttp on LibeventEnv::base(): the operator's interface, not part of what a simulated cluster
+// exchanges), the CLI's admin client (appliance/admin/admin_client.cc: the `lifeboat` command's own
+// process, never a node), and LDAP (libldap opens its sockets inside the library, on the directory
+// sync's thread). tests/tidy/determinism_check.sh bans socket calls everywhere else.
+//
 // Addresses are text: "HOST:PORT" or "[V6]:PORT" with a numeric host (no name lookup: resolving
 // a name blocks, and a simulated network has no DNS). Port 0 in Listen picks a free port.
 //

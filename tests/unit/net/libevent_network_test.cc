@@ -4,8 +4,12 @@
 // Each test is a timeline: act, run the loop until a bounded condition, check.
 #include "appliance/net/libevent_network.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <functional>
@@ -157,6 +161,40 @@ TEST_F(LibeventNetworkTest, ConnectToAClosedPortIsUnavailable) {
   EXPECT_EQ(connected->status().code(), StatusCode::kUnavailable);
   EXPECT_NE(connected->status().message().find("Connection refused"), std::string::npos)
       << connected->status().ToString();
+}
+
+// A listener whose accept queue is full drops new SYNs (Linux, backlog 0 holds one connection),
+// so the second connect gets no answer: the test's own raw socket plays that peer.
+TEST_F(LibeventNetworkTest, ConnectWithoutAnAnswerTimesOut) {
+  int full = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(full, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::bind(full, reinterpret_cast<sockaddr*>(&address), length), 0);
+  ASSERT_EQ(::listen(full, 0), 0);
+  ASSERT_EQ(getsockname(full, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const std::string target = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+
+  std::optional<Result<std::unique_ptr<ByteStream>>> first, second;
+  auto queued = network().Connect(target, kConnectTimeout,
+                                  [&](auto stream) { first.emplace(std::move(stream)); });
+  ASSERT_TRUE(queued.ok());
+  ASSERT_TRUE(RunUntil([&] { return first.has_value(); }));
+  ASSERT_TRUE(first->ok()) << first->status().ToString();  // it fills the accept queue
+
+  const MonoTime started = env_->MonotonicNow();
+  auto unanswered = network().Connect(target, std::chrono::milliseconds(300),
+                                      [&](auto stream) { second.emplace(std::move(stream)); });
+  ASSERT_TRUE(unanswered.ok());
+  ASSERT_TRUE(RunUntil([&] { return second.has_value(); }));
+  ASSERT_FALSE(second->ok());
+  EXPECT_EQ(second->status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(second->status().message().find("timed out"), std::string::npos)
+      << second->status().ToString();
+  EXPECT_GE(env_->MonotonicNow() - started, std::chrono::milliseconds(300));
+  ::close(full);
 }
 
 TEST_F(LibeventNetworkTest, DestroyingAPendingConnectCancelsIt) {
