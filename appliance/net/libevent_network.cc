@@ -114,12 +114,14 @@ Result<std::unique_ptr<PendingConnect>> LibeventNetwork::Connect(const std::stri
   }
   const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    return Status::ResourceExhausted("connect to " + address + ": socket: " + std::strerror(errno));
+    const int error = errno;
+    return Status::ResourceExhausted("connect to " + address + ": socket: " + std::strerror(error));
   }
   // Owns the socket from here: every return below closes it unless the attempt lives on.
   auto attempt = std::make_unique<LibeventPendingConnect>(base_, fd, address, std::move(on_done));
   if (::connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 && errno != EINPROGRESS) {
-    return Status::Unavailable("connect to " + address + ": " + std::strerror(errno));
+    const int error = errno;
+    return Status::Unavailable("connect to " + address + ": " + std::strerror(error));
   }
   // Also when connect() finished at once: the socket is writable, so on_done runs on the next
   // turn of the loop and never inside this call.

@@ -155,12 +155,16 @@ TEST_F(LibeventNetworkTest, ConnectToAClosedPortIsUnavailable) {
   std::optional<Result<std::unique_ptr<ByteStream>>> connected;
   auto pending = network().Connect(address, kConnectTimeout,
                                    [&](auto stream) { connected.emplace(std::move(stream)); });
-  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
-  ASSERT_TRUE(RunUntil([&] { return connected.has_value(); }));
-  ASSERT_FALSE(connected->ok());
-  EXPECT_EQ(connected->status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(connected->status().message().find("Connection refused"), std::string::npos)
-      << connected->status().ToString();
+  // Loopback usually answers the SYN with a reset after connect() returned; a kernel that
+  // refuses at once makes it an error of Connect() itself. Either way: kUnavailable, refused.
+  Status refused = pending.status();
+  if (pending.ok()) {
+    ASSERT_TRUE(RunUntil([&] { return connected.has_value(); }));
+    ASSERT_FALSE(connected->ok());
+    refused = connected->status();
+  }
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.message().find("Connection refused"), std::string::npos) << refused.ToString();
 }
 
 // A listener whose accept queue is full drops new SYNs (Linux, backlog 0 holds one connection),
