@@ -7,6 +7,8 @@
 // simulator bind it to a manual clock (simulator/manual_env.h). Nothing outside the Env
 // implementations may read a clock or a random source: tests/tidy/determinism_check enforces it.
 //
+// Drivers that need the network get it from the same Env: network() (appliance/env/network.h).
+//
 // Threading: MonotonicNow(), WallNow() and Post() are thread-safe (storage threads time their
 // fsyncs and post results back); every other method is called on the loop thread only. Callbacks
 // (timers, posted closures) always run on the loop thread. Two timers with the same deadline run in
@@ -17,6 +19,8 @@
 #include <functional>
 
 namespace lifeboat {
+
+class Network;
 
 // Monotonic time since an arbitrary start. Only differences mean anything.
 using MonoTime = std::chrono::nanoseconds;
@@ -46,6 +50,11 @@ class Env {
   // Thread-safe: runs `closure` on the loop thread, in the order posted from any one thread.
   // This is how storage and worker threads hand results back (the loop never waits on them).
   virtual void Post(std::function<void()> closure) = 0;
+
+  // Loop thread only: the node's network (appliance/env/network.h says why it lives here). The
+  // default is a network with nothing on it, for Envs that only keep time: every Listen, Connect
+  // and LoadServerTls fails with kUnavailable. Owned by the Env.
+  virtual Network& network();
 };
 
 }  // namespace lifeboat

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "appliance/env/check.h"
+#include "appliance/net/libevent_network.h"
 
 namespace lifeboat {
 
@@ -63,16 +64,22 @@ Result<std::unique_ptr<LibeventEnv>> LibeventEnv::Create() {
   if (env->base_ == nullptr) return Status::IoError("libevent: event_base_new failed");
   env->posted_event_ = event_new(env->base_, -1, 0, &LibeventEnv::OnPosted, env.get());
   if (env->posted_event_ == nullptr) return Status::IoError("libevent: event_new failed");
+  env->network_ = std::make_unique<net::LibeventNetwork>(env->base_);
   return env;
 }
 
 LibeventEnv::~LibeventEnv() {
+  network_.reset();
   for (auto& [id, timer] : timers_) event_free(timer->ev);
   timers_.clear();
   for (auto& signal : signals_) event_free(signal->ev);
   signals_.clear();
   if (posted_event_ != nullptr) event_free(posted_event_);
   if (base_ != nullptr) event_base_free(base_);
+}
+
+Network& LibeventEnv::network() {
+  return *network_;
 }
 
 MonoTime LibeventEnv::MonotonicNow() {

@@ -3,12 +3,12 @@
 // process per node runs a libevent loop). Envoy source/common/event/dispatcher_impl.h is the
 // model: one dispatcher owns the base, timers and the cross-thread post queue.
 //
-// Only appliance/ sees event_base (STYLE.md rule 3): network and HTTP drivers there get it from
-// base(); cores only ever see the Env interface.
+// Only appliance/ sees event_base (STYLE.md rule 3): the network (appliance/net/, reached as
+// network()) and the HTTP driver get it from base(); cores only ever see the Env interface.
 //
 // Threading: Create() and Run() on the thread that becomes the loop thread. MonotonicNow,
-// WallNow, RandomU64, Post and Stop are thread-safe; StartTimer, CancelTimer and OnSignal are loop
-// thread only.
+// WallNow, RandomU64, Post and Stop are thread-safe; StartTimer, CancelTimer, OnSignal and
+// network() are loop thread only.
 
 #include <cstdint>
 #include <deque>
@@ -26,6 +26,10 @@ struct event;
 
 namespace lifeboat {
 
+namespace net {
+class LibeventNetwork;
+}
+
 class LibeventEnv : public Env {
  public:
   static Result<std::unique_ptr<LibeventEnv>> Create();
@@ -39,6 +43,8 @@ class LibeventEnv : public Env {
   void CancelTimer(TimerId id) override;
   uint64_t RandomU64() override;
   void Post(std::function<void()> closure) override;
+  // TCP on this loop, OpenSSL for TLS (appliance/net/libevent_network.h).
+  Network& network() override;
 
   // Runs the loop until Stop() is called. Posted closures and timers run inside.
   Status Run();
@@ -71,7 +77,8 @@ class LibeventEnv : public Env {
   std::unordered_map<TimerId, std::unique_ptr<Timer>> timers_;
   std::vector<std::unique_ptr<Signal>> signals_;
   std::mutex posted_mutex_;
-  std::deque<std::function<void()>> posted_;  // guarded by posted_mutex_
+  std::deque<std::function<void()>> posted_;       // guarded by posted_mutex_
+  std::unique_ptr<net::LibeventNetwork> network_;  // uses base_: destroyed before it is freed
 };
 
 }  // namespace lifeboat

@@ -11,6 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "appliance/net/tcp_listener.h"
+#include "appliance/net/tls_context.h"
+
 namespace lifeboat::net {
 namespace {
 
@@ -25,10 +28,9 @@ constexpr timeval kCloseFlushWaitMax = {kCloseFlushWaitSecondsMax, 0};
 }  // namespace
 
 Result<std::unique_ptr<StreamConnection>> StreamConnection::Adopt(event_base* base, int fd,
-                                                                  std::string peer,
-                                                                  Handler* handler) {
-  LB_CHECK(base != nullptr && handler != nullptr && fd >= 0);
-  std::unique_ptr<StreamConnection> connection(new StreamConnection(std::move(peer), handler));
+                                                                  std::string peer) {
+  LB_CHECK(base != nullptr && fd >= 0);
+  std::unique_ptr<StreamConnection> connection(new StreamConnection(std::move(peer)));
   connection->base_ = base;
   evutil_make_socket_nonblocking(fd);
   // The plain path needs edges (a paused connection must not wake the loop) and EV_CLOSED (a
@@ -43,8 +45,34 @@ Result<std::unique_ptr<StreamConnection>> StreamConnection::Adopt(event_base* ba
     ::close(fd);
     return Status::ResourceExhausted("bufferevent_socket_new failed for " + connection->peer_);
   }
-  connection->InstallCallbacks();
   return connection;
+}
+
+void StreamConnection::Start(Handler* handler) {
+  LB_CHECK(handler != nullptr && handler_ == nullptr);
+  handler_ = handler;
+  if (plain()) {
+    // Readiness that arrived before the Handler did was recorded, not acted on.
+    if (readable_) ScheduleServicePlain();
+    return;
+  }
+  InstallCallbacks();
+}
+
+int StreamConnection::SocketFd() const {
+  if (finished_) return -1;
+  if (plain()) return fd_;
+  bufferevent* under = bufferevent_get_underlying(bev_);
+  return bufferevent_getfd(under != nullptr ? under : bev_);
+}
+
+std::string StreamConnection::local_address() const {
+  int fd = SocketFd();
+  if (fd < 0) return "";
+  sockaddr_storage local{};
+  socklen_t length = sizeof local;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return "";
+  return FormatSocketAddress(reinterpret_cast<sockaddr*>(&local));
 }
 
 StreamConnection::~StreamConnection() {
@@ -114,10 +142,16 @@ void StreamConnection::Write(std::string_view bytes) {
   bufferevent_write(bev_, bytes.data(), bytes.size());
 }
 
-Status StreamConnection::StartTls(SSL_CTX* ctx) {
+Status StreamConnection::StartTls(const ServerTls& tls) {
   LB_CHECK(!tls_ && !handshaking_);
+  // Only this network's contexts reach here (network.h: `tls` comes from the same Network).
+  const auto* context = dynamic_cast<const ServerTlsContext*>(&tls);
+  LB_CHECK(context != nullptr);
   if (finished_) return Status::Unavailable("connection already closed");
+  // SSL_new takes its own reference to the context; ours goes right after.
+  SSL_CTX* ctx = context->Acquire();
   SSL* ssl = SSL_new(ctx);
+  SSL_CTX_free(ctx);
   if (ssl == nullptr) return Status::ResourceExhausted("SSL_new failed");
   if (plain()) {
     // Drops what the socket holds and queues our unsent plaintext (the 220) in a bufferevent.
@@ -202,8 +236,15 @@ void StreamConnection::OnRead(bufferevent* bev, void* arg) {
 
 void StreamConnection::OnWrite(bufferevent* bev, void* arg) {
   auto* self = static_cast<StreamConnection*>(arg);
-  (void)bev;
-  if (self->closing_ && !self->finished_) self->FinishWhenFlushed();
+  if (self->finished_) return;
+  if (self->closing_) {
+    self->FinishWhenFlushed();
+    return;
+  }
+  // libevent calls this once the output buffer has drained to its low-water mark (zero).
+  if (bev == self->bev_ && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+    self->handler_->OnOutputDrained();
+  }
 }
 
 void StreamConnection::OnEvent(bufferevent* bev, short what, void* arg) {

@@ -1,7 +1,8 @@
 #pragma once
-// One accepted TCP connection on the libevent loop, plaintext first and optionally upgraded to
-// TLS in place (STARTTLS, RFC 3207). The protocol logic lives in a sans-I/O core; this class only
-// moves bytes between the socket and a Handler and reports what happened.
+// The libevent implementation of ByteStream (appliance/env/network.h): one TCP connection on the
+// libevent loop, plaintext first and optionally upgraded to TLS in place (STARTTLS, RFC 3207).
+// The protocol logic lives in a sans-I/O core; this class only moves bytes between the socket and
+// a Handler and reports what happened.
 //
 // Two ways to move bytes, chosen per connection and switched once:
 // - Plaintext, on a loop whose backend has edge-triggered readiness (epoll): the socket itself,
@@ -16,71 +17,58 @@
 // Handler must outlive it. Everything, Write included, runs on the loop thread. After OnClosed the
 // connection does nothing more and may be destroyed by its owner (never from inside a Handler
 // callback: post the deletion).
+//
+// pending_output_bytes() counts what this connection holds for the socket: on the TLS path, the
+// filter's plaintext not yet encrypted (ciphertext waiting under the filter is not counted), so a
+// writer's limit bounds it only approximately there.
 
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "appliance/env/network.h"
 #include "appliance/env/status.h"
 
 struct bufferevent;
 struct event_base;
 struct event;
-typedef struct ssl_ctx_st SSL_CTX;
 
 namespace lifeboat::net {
 
-struct TlsSessionFacts {
-  std::string version;  // "TLSv1.3"
-  std::string cipher;   // "TLS_AES_256_GCM_SHA384"
-};
-
-class StreamConnection {
+class StreamConnection : public ByteStream {
  public:
-  class Handler {
-   public:
-    virtual ~Handler() = default;
-    // Bytes received, in order. The view is valid only during the call. Never called after
-    // OnClosed.
-    virtual void OnBytes(std::string_view bytes) = 0;
-    virtual void OnTlsEstablished(const TlsSessionFacts& facts) = 0;
-    // The peer closed, the TLS handshake failed, a socket error, or Close() completed.
-    virtual void OnClosed(std::string_view reason) = 0;
-  };
+  using Handler = ByteStream::Handler;
 
-  // Takes ownership of `fd` (an accepted, connected socket).
-  static Result<std::unique_ptr<StreamConnection>> Adopt(event_base* base, int fd, std::string peer,
-                                                         Handler* handler);
-  ~StreamConnection();
+  // Takes ownership of `fd` (an accepted or connected socket). Nothing is delivered before
+  // Start(); bytes that arrive meanwhile wait in the socket.
+  static Result<std::unique_ptr<StreamConnection>> Adopt(event_base* base, int fd,
+                                                         std::string peer);
+  ~StreamConnection() override;
   StreamConnection(const StreamConnection&) = delete;
   StreamConnection& operator=(const StreamConnection&) = delete;
 
-  // Queues bytes for sending (through TLS once established). On the plain socket path, bytes
-  // queued while OnBytes runs leave together (one send) when it returns; bytes queued at any
-  // other time leave before the loop polls again.
-  void Write(std::string_view bytes);
-  // Starts the server side of a TLS handshake over this socket. Plaintext the peer already sent
-  // behind the STARTTLS command is discarded here, never read (CVE-2011-0411 class). `ctx` gets
-  // its own reference; the caller keeps its own.
-  Status StartTls(SSL_CTX* ctx);
-  // Stops reading (backpressure while a mail is being made durable) and resumes. Bytes that
-  // arrived in the meantime are delivered from or right after ResumeReading, without waiting for
-  // the peer to send more.
-  void PauseReading();
-  void ResumeReading();
-  // Flushes what is queued, then closes. OnClosed follows (at most 10 s later if the peer does
-  // not read).
-  void CloseAfterFlush();
-  // Bytes queued but not yet written to the socket.
-  size_t pending_output_bytes() const;
-
-  const std::string& peer() const { return peer_; }
-  bool tls() const { return tls_; }
+  // ByteStream (network.h states the contract; what follows is how it is met here).
+  void Start(Handler* handler) override;
+  // On the plain socket path, bytes queued while OnBytes runs leave together (one send) when it
+  // returns; bytes queued at any other time leave before the loop polls again.
+  void Write(std::string_view bytes) override;
+  // No system call on the plain path; the bufferevent path disables and enables its read event.
+  void PauseReading() override;
+  void ResumeReading() override;
+  size_t pending_output_bytes() const override;
+  // `tls` must be a ServerTlsContext (tls_context.h). The plain path empties the socket of what
+  // the peer sent behind STARTTLS (up to 64 KiB) before the handshake; the bufferevent path drops
+  // what it has read, and bytes still in the socket reach the handshake, which then fails.
+  Status StartTls(const ServerTls& tls) override;
+  bool tls() const override { return tls_; }
+  // OnClosed follows at most 10 s later if the peer does not read.
+  void CloseAfterFlush() override;
+  const std::string& peer_address() const override { return peer_; }
+  std::string local_address() const override;
 
  private:
-  StreamConnection(std::string peer, Handler* handler)
-      : peer_(std::move(peer)), handler_(handler) {}
+  explicit StreamConnection(std::string peer) : peer_(std::move(peer)) {}
 
   // The bufferevent path (stream_connection.cc).
   static void OnRead(bufferevent* bev, void* arg);
@@ -99,6 +87,8 @@ class StreamConnection {
   enum class Ending { kOrderly, kAbrupt };
   void Finish(std::string_view reason, Ending ending = Ending::kAbrupt);
   void InstallCallbacks();
+  // The socket under whichever path is active; -1 once closed.
+  int SocketFd() const;
 
   // The plain socket path (stream_connection_plain.cc). Active while bev_ is null.
   bool plain() const { return bev_ == nullptr; }
@@ -123,7 +113,7 @@ class StreamConnection {
   bufferevent* bev_ = nullptr;
   event* flush_check_ = nullptr;  // bounds (and, under TLS, polls) the flush before a close
   std::string peer_;
-  Handler* handler_;
+  Handler* handler_ = nullptr;  // set by Start()
   bool tls_ = false;
   bool handshaking_ = false;
   bool closing_ = false;
@@ -141,7 +131,8 @@ class StreamConnection {
   bool writable_ = true;
   bool peer_shut_down_ = false;  // EV_CLOSED seen: read on to the end of stream
   bool paused_ = false;
-  bool servicing_ = false;  // inside ServicePlain(): writes wait for its end
+  bool servicing_ = false;       // inside ServicePlain(): writes wait for its end
+  bool output_drained_ = false;  // a flush emptied the queue: OnOutputDrained is due
 };
 
 }  // namespace lifeboat::net

@@ -72,6 +72,7 @@ void StreamConnection::OnPlainIo(int, short what, void* arg) {
   if (what & (EV_READ | EV_CLOSED)) self->readable_ = true;
   if (what & EV_CLOSED) self->peer_shut_down_ = true;
   if (what & EV_WRITE) self->writable_ = true;
+  if (self->handler_ == nullptr) return;  // Start() acts on what was recorded
   self->ServicePlain();
 }
 
@@ -93,11 +94,19 @@ void StreamConnection::ServicePlain() {
   // What the Handler queued while reading leaves in one send().
   if (!finished_ && plain()) FlushPlain();
   servicing_ = false;
-  if (finished_ || !plain() || !closing_) return;
-  if (UnsentPlainBytes() == 0) {
-    Finish("closed by server", Ending::kOrderly);
-  } else {
-    ArmCloseDeadline();
+  if (finished_ || !plain()) return;
+  if (closing_) {
+    if (UnsentPlainBytes() == 0) {
+      Finish("closed by server", Ending::kOrderly);
+    } else {
+      ArmCloseDeadline();
+    }
+    return;
+  }
+  // Outside servicing_: what the Handler writes from here schedules its own turn.
+  if (output_drained_) {
+    output_drained_ = false;
+    handler_->OnOutputDrained();
   }
 }
 
@@ -126,6 +135,7 @@ void StreamConnection::ReadPlain() {
 }
 
 void StreamConnection::FlushPlain() {
+  const bool had_output = UnsentPlainBytes() > 0;
   while (!finished_ && writable_ && UnsentPlainBytes() > 0) {
     // MSG_NOSIGNAL: a peer that left is an EPIPE here, not a SIGPIPE for the whole node.
     ssize_t sent = ::send(fd_, output_.data() + output_sent_, UnsentPlainBytes(), MSG_NOSIGNAL);
@@ -140,6 +150,7 @@ void StreamConnection::FlushPlain() {
   if (output_sent_ == output_.size()) {
     output_.clear();
     output_sent_ = 0;
+    if (had_output && !finished_) output_drained_ = true;
   }
 }
 

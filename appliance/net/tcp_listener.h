@@ -2,6 +2,8 @@
 // A listening TCP socket on the libevent loop (evconnlistener). Accepted sockets are handed to a
 // callback with the peer's address as text; the callback owns the fd from then on.
 
+#include <sys/socket.h>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -9,7 +11,6 @@
 #include "appliance/env/status.h"
 
 struct evconnlistener;
-struct sockaddr;
 struct event_base;
 
 namespace lifeboat::net {
@@ -41,5 +42,9 @@ class TcpListener {
 
 // "1.2.3.4:25" / "[::1]:25" for a socket address.
 std::string FormatSocketAddress(const sockaddr* address);
+
+// The reverse, for numeric hosts only; port 0 is accepted (libevent's evutil_parse_sockaddr_port
+// refuses it). False if `text` is not HOST:PORT or [V6]:PORT.
+bool ParseSocketAddress(const std::string& text, sockaddr_storage* address, socklen_t* length);
 
 }  // namespace lifeboat::net

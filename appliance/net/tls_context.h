@@ -21,6 +21,7 @@
 #include <mutex>
 #include <string>
 
+#include "appliance/env/network.h"
 #include "appliance/env/status.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
@@ -37,18 +38,15 @@ inline constexpr const char* kTls13CipherSuites =
     "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
 inline constexpr const char* kTlsGroups = "X25519:P-256:P-384";
 
-struct TlsFiles {
-  std::string certificate_chain_path;  // PEM: leaf first, then intermediates
-  std::string private_key_path;        // PEM, readable by the service user only
-};
-
-class ServerTlsContext {
+// The libevent network's ServerTls (appliance/env/network.h): StreamConnection::StartTls takes
+// its SSL_CTX. Acquire() and Reload() are thread-safe.
+class ServerTlsContext : public ServerTls {
  public:
   static Result<std::unique_ptr<ServerTlsContext>> Load(const TlsFiles& files);
-  ~ServerTlsContext();
+  ~ServerTlsContext() override;
 
   // Re-reads the files. On error the previous context keeps serving and the error is returned.
-  Status Reload();
+  Status Reload() override;
 
   // A new reference to the current context for one connection: the caller frees it with
   // SSL_CTX_free once the SSL object is created (SSL_new takes its own reference).

@@ -1,7 +1,6 @@
 #include "appliance/smtp/smtp_connection.h"
 
 #include <openssl/sha.h>
-#include <openssl/ssl.h>
 
 #include "appliance/smtp/smtp_server.h"
 
@@ -21,14 +20,9 @@ SmtpConnection::~SmtpConnection() {
   if (deadline_timer_) server_.env_.CancelTimer(*deadline_timer_);
 }
 
-void SmtpConnection::Begin(int fd, std::string peer_text) {
-  auto stream = net::StreamConnection::Adopt(server_.env_.base(), fd, std::move(peer_text), this);
-  if (!stream.ok()) {
-    closed_ = true;
-    server_.Forget(id_);
-    return;
-  }
-  stream_ = std::move(stream).value();
+void SmtpConnection::Begin(std::unique_ptr<ByteStream> stream) {
+  stream_ = std::move(stream);
+  stream_->Start(this);
   session_.Start(server_.env_.MonotonicNow());
   Perform();
 }
@@ -39,7 +33,7 @@ void SmtpConnection::OnBytes(std::string_view bytes) {
   Perform();
 }
 
-void SmtpConnection::OnTlsEstablished(const net::TlsSessionFacts& facts) {
+void SmtpConnection::OnTlsEstablished(const TlsSessionFacts& facts) {
   if (closed_) return;
   session_.OnTlsEstablished(smtp::TlsFacts{facts.version, facts.cipher},
                             server_.env_.MonotonicNow());
@@ -70,9 +64,8 @@ void SmtpConnection::PerformEach(std::vector<smtp::Action>& actions) {
     if (auto* send = std::get_if<smtp::SendBytes>(&action)) {
       stream_->Write(send->bytes);
     } else if (std::holds_alternative<smtp::StartTls>(action)) {
-      SSL_CTX* ctx = server_.tls_ == nullptr ? nullptr : server_.tls_->Acquire();
-      Status started = ctx == nullptr ? Status::Unavailable("no TLS") : stream_->StartTls(ctx);
-      if (ctx != nullptr) SSL_CTX_free(ctx);
+      Status started = server_.tls_ == nullptr ? Status::Unavailable("no TLS")
+                                               : stream_->StartTls(*server_.tls_);
       if (!started.ok()) stream_->CloseAfterFlush();
     } else if (std::holds_alternative<smtp::CloseConnection>(action)) {
       stream_->CloseAfterFlush();

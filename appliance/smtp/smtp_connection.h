@@ -1,14 +1,14 @@
 #pragma once
-// One SMTP session on one socket: the glue between a StreamConnection (bytes, TLS) and a
-// smtp::Session (the dialogue). It performs the session's actions in order. Owned by SmtpServer;
-// it asks the server to forget it once the socket is closed.
+// One SMTP session on one connection: the glue between a ByteStream (bytes, TLS; network.h) and
+// a smtp::Session (the dialogue). It performs the session's actions in order. Owned by
+// SmtpServer; it asks the server to forget it once the stream is closed.
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "appliance/net/stream_connection.h"
+#include "appliance/env/network.h"
 #include "eventlog/events.pb.h"
 #include "modules/smtp/policy/admission.h"
 #include "modules/smtp/session.h"
@@ -17,18 +17,18 @@ namespace lifeboat::smtp_driver {
 
 class SmtpServer;
 
-class SmtpConnection : public net::StreamConnection::Handler {
+class SmtpConnection : public ByteStream::Handler {
  public:
   // `policy` (the listener's, or its journal policy) must outlive the connection.
   SmtpConnection(SmtpServer& server, uint64_t id, smtp::SessionAdmission::Ticket ticket,
                  smtp::PeerInfo peer, const smtp::PolicyChain& policy, events::MailSource source);
   ~SmtpConnection() override;
 
-  // Takes the socket and starts the session (greeting). Errors close it at once.
-  void Begin(int fd, std::string peer_text);
+  // Takes the accepted stream and starts the session (greeting).
+  void Begin(std::unique_ptr<ByteStream> stream);
 
   void OnBytes(std::string_view bytes) override;
-  void OnTlsEstablished(const net::TlsSessionFacts& facts) override;
+  void OnTlsEstablished(const TlsSessionFacts& facts) override;
   void OnClosed(std::string_view reason) override;
 
  private:
@@ -44,7 +44,7 @@ class SmtpConnection : public net::StreamConnection::Handler {
   const events::MailSource source_;
   smtp::SessionAdmission::Ticket ticket_;
   smtp::Session session_;
-  std::unique_ptr<net::StreamConnection> stream_;
+  std::unique_ptr<ByteStream> stream_;
   std::optional<TimerId> deadline_timer_;
   bool closed_ = false;
   // Shared with in-flight proposal callbacks: they may outlive this connection.

@@ -1,7 +1,5 @@
 #include "appliance/smtp/smtp_server.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 
 #include "appliance/smtp/smtp_connection.h"
@@ -26,7 +24,31 @@ smtp::PeerInfo SplitPeer(const std::string& peer) {
 
 }  // namespace
 
-SmtpServer::SmtpServer(LibeventEnv& env, Options options, const net::ServerTlsContext* tls,
+// A connection admission refused: it gets the 421 and is closed once that has left (RFC 5321
+// 3.8). What the client sends meanwhile is not read.
+class SmtpServer::Refusal : public ByteStream::Handler {
+ public:
+  Refusal(SmtpServer& server, uint64_t id, std::unique_ptr<ByteStream> stream)
+      : server_(server), id_(id), stream_(std::move(stream)) {}
+  void Begin(std::string_view reply) {
+    stream_->Start(this);
+    stream_->PauseReading();
+    stream_->Write(reply);
+    stream_->CloseAfterFlush();
+  }
+  void OnBytes(std::string_view) override {}
+  void OnTlsEstablished(const TlsSessionFacts&) override {}
+  void OnClosed(std::string_view) override {
+    server_.env_.Post([server = &server_, id = id_] { server->Forget(id); });
+  }
+
+ private:
+  SmtpServer& server_;
+  const uint64_t id_;
+  std::unique_ptr<ByteStream> stream_;
+};
+
+SmtpServer::SmtpServer(Env& env, Options options, const ServerTls* tls,
                        const smtp::PolicyChain& policy, smtp::SessionAdmission& admission,
                        MailIntake intake, JournalSources journal)
     : env_(env),
@@ -39,8 +61,8 @@ SmtpServer::SmtpServer(LibeventEnv& env, Options options, const net::ServerTlsCo
   options_.session.tls_available = tls_ != nullptr;
 }
 
-Result<std::unique_ptr<SmtpServer>> SmtpServer::Start(LibeventEnv& env, Options options,
-                                                      const net::ServerTlsContext* tls,
+Result<std::unique_ptr<SmtpServer>> SmtpServer::Start(Env& env, Options options,
+                                                      const ServerTls* tls,
                                                       const smtp::PolicyChain& policy,
                                                       smtp::SessionAdmission& admission,
                                                       MailIntake intake, JournalSources journal) {
@@ -49,9 +71,9 @@ Result<std::unique_ptr<SmtpServer>> SmtpServer::Start(LibeventEnv& env, Options 
   std::unique_ptr<SmtpServer> server(
       new SmtpServer(env, std::move(options), tls, policy, admission, intake, journal));
   SmtpServer* raw = server.get();
-  auto listener = net::TcpListener::Listen(
-      env.base(), raw->options_.listen_address,
-      [raw](int fd, std::string peer) { raw->Accept(fd, std::move(peer)); });
+  auto listener = env.network().Listen(
+      raw->options_.listen_address,
+      [raw](std::unique_ptr<ByteStream> stream) { raw->Accept(std::move(stream)); });
   if (!listener.ok()) return listener.status();
   server->listener_ = std::move(listener).value();
   return server;
@@ -63,16 +85,12 @@ void SmtpServer::StopAccepting() {
   if (listener_ != nullptr) listener_->Pause();
 }
 
-void SmtpServer::Accept(int fd, std::string peer) {
-  smtp::PeerInfo info = SplitPeer(peer);
+void SmtpServer::Accept(std::unique_ptr<ByteStream> stream) {
+  smtp::PeerInfo info = SplitPeer(stream->peer_address());
   Result<smtp::SessionAdmission::Ticket> ticket = admission_.Admit(info.ip);
   if (!ticket.ok()) {
-    // RFC 5321 3.8: a server that cannot serve now answers 421 and closes. The socket is fresh,
-    // so this short write does not block.
     ++stats_.sessions_refused;
-    std::string refusal = smtp::SessionAdmission::RefusalReply(options_.session.hostname);
-    (void)!::write(fd, refusal.data(), refusal.size());
-    ::close(fd);
+    Refuse(std::move(stream));
     return;
   }
   ++stats_.sessions_accepted;
@@ -83,11 +101,22 @@ void SmtpServer::Accept(int fd, std::string peer) {
       journal ? events::MAIL_SOURCE_JOURNAL : events::MAIL_SOURCE_SMTP_INBOUND);
   SmtpConnection* raw = connection.get();
   connections_.emplace(id, std::move(connection));
-  raw->Begin(fd, std::move(peer));
+  raw->Begin(std::move(stream));
+}
+
+void SmtpServer::Refuse(std::unique_ptr<ByteStream> stream) {
+  // RFC 5321 3.8: a server that cannot serve now answers 421 and closes. On a fresh connection
+  // the short reply leaves at once, and so the stream closes within this loop turn or the next.
+  uint64_t id = next_connection_id_++;
+  auto refusal = std::make_unique<Refusal>(*this, id, std::move(stream));
+  Refusal* raw = refusal.get();
+  refusals_.emplace(id, std::move(refusal));
+  raw->Begin(smtp::SessionAdmission::RefusalReply(options_.session.hostname));
 }
 
 void SmtpServer::Forget(uint64_t connection_id) {
   connections_.erase(connection_id);
+  refusals_.erase(connection_id);
 }
 
 std::string SmtpServer::NewMailId() {

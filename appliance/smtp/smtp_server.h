@@ -1,21 +1,21 @@
 #pragma once
-// The SMTP listener of the node: the libevent + OpenSSL driver around the sans-I/O session core
-// (modules/smtp/session.h). It accepts connections, asks admission, feeds bytes and times into a
-// Session per connection and performs the actions that come out: send, STARTTLS, close, arm the
-// deadline, and propose the accepted message as a MailReceived event, answering the client only
-// once the proposer reports it durable (DESIGN.md "Data path" 3).
+// The SMTP listener of the node: the driver around the sans-I/O session core
+// (modules/smtp/session.h). It listens through the Env's network (appliance/env/network.h, so
+// the same driver runs on libevent sockets or a simulated network), asks admission, feeds bytes
+// and times into a Session per connection and performs the actions that come out: send,
+// STARTTLS, close, arm the deadline, and propose the accepted message as a MailReceived event,
+// answering the client only once the proposer reports it durable (DESIGN.md "Data path" 3).
 //
-// Ownership: the node owns the server; the server owns its connections. `env`, the TLS context,
-// the policy and the intake outlive it. Loop thread only.
+// Ownership: the node owns the server; the server owns its connections. `env`, the TLS
+// credentials (made by env.network()), the policy and the intake outlive it. Loop thread only.
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 
-#include "appliance/env/libevent_env.h"
-#include "appliance/net/tcp_listener.h"
-#include "appliance/net/tls_context.h"
+#include "appliance/env/env.h"
+#include "appliance/env/network.h"
 #include "appliance/smtp/mail_intake.h"
 #include "modules/smtp/policy/admission.h"
 #include "modules/smtp/policy/chain.h"
@@ -50,8 +50,7 @@ class SmtpServer {
     std::string node_id;  // prefixes mail ids so they are unique in a cluster
   };
 
-  static Result<std::unique_ptr<SmtpServer>> Start(LibeventEnv& env, Options options,
-                                                   const net::ServerTlsContext* tls,
+  static Result<std::unique_ptr<SmtpServer>> Start(Env& env, Options options, const ServerTls* tls,
                                                    const smtp::PolicyChain& policy,
                                                    smtp::SessionAdmission& admission,
                                                    MailIntake intake, JournalSources journal = {});
@@ -65,23 +64,26 @@ class SmtpServer {
 
  private:
   friend class SmtpConnection;
-  SmtpServer(LibeventEnv& env, Options options, const net::ServerTlsContext* tls,
-             const smtp::PolicyChain& policy, smtp::SessionAdmission& admission, MailIntake intake,
-             JournalSources journal);
-  void Accept(int fd, std::string peer);
+  class Refusal;
+  SmtpServer(Env& env, Options options, const ServerTls* tls, const smtp::PolicyChain& policy,
+             smtp::SessionAdmission& admission, MailIntake intake, JournalSources journal);
+  void Accept(std::unique_ptr<ByteStream> stream);
+  void Refuse(std::unique_ptr<ByteStream> stream);
   void Forget(uint64_t connection_id);
   std::string NewMailId();
 
-  LibeventEnv& env_;
+  Env& env_;
   Options options_;
-  const net::ServerTlsContext* tls_;
+  const ServerTls* tls_;
   const smtp::PolicyChain& policy_;
   smtp::SessionAdmission& admission_;
   MailIntake intake_;
   JournalSources journal_;
-  std::unique_ptr<net::TcpListener> listener_;
+  std::unique_ptr<NetworkListener> listener_;
   uint64_t next_connection_id_ = 1;
   std::map<uint64_t, std::unique_ptr<SmtpConnection>> connections_;
+  // Refused connections until their 421 has left (ids shared with connections_).
+  std::map<uint64_t, std::unique_ptr<Refusal>> refusals_;
   SmtpServerStats stats_;
 };
 

@@ -85,15 +85,14 @@ void DiskReserveGuard::Sample() {
   timer_ = env_.StartTimer(kDiskReserveCheckInterval, [this] { Sample(); });
 }
 
-Result<std::unique_ptr<SmtpService>> SmtpService::Start(const config::Config& config,
-                                                        LibeventEnv& env,
+Result<std::unique_ptr<SmtpService>> SmtpService::Start(const config::Config& config, Env& env,
                                                         eventlog::Proposer& proposer,
                                                         const directory::DirectoryView& directory) {
   const config::SmtpConfig& smtp = config.smtp;
   LB_CHECK(smtp.enabled);
   std::unique_ptr<SmtpService> service(new SmtpService());
   if (config.tls.certificate.has_value()) {
-    auto tls = net::ServerTlsContext::Load({*config.tls.certificate, *config.tls.private_key});
+    auto tls = env.network().LoadServerTls({*config.tls.certificate, *config.tls.private_key});
     if (!tls.ok()) return tls.status();
     service->tls_ = std::move(tls).value();
   }

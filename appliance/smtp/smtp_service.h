@@ -11,8 +11,8 @@
 #include <string>
 
 #include "appliance/config/config.h"
-#include "appliance/env/libevent_env.h"
-#include "appliance/net/tls_context.h"
+#include "appliance/env/env.h"
+#include "appliance/env/network.h"
 #include "appliance/smtp/mail_intake.h"
 #include "appliance/smtp/smtp_server.h"
 #include "eventlog/proposer.h"
@@ -62,7 +62,8 @@ class DiskReserveGuard : public StorageGuard {
 
 class SmtpService {
  public:
-  static Result<std::unique_ptr<SmtpService>> Start(const config::Config& config, LibeventEnv& env,
+  // Listens and loads TLS through env.network().
+  static Result<std::unique_ptr<SmtpService>> Start(const config::Config& config, Env& env,
                                                     eventlog::Proposer& proposer,
                                                     const directory::DirectoryView& directory);
   ~SmtpService();
@@ -76,7 +77,7 @@ class SmtpService {
 
  private:
   SmtpService() = default;
-  std::unique_ptr<net::ServerTlsContext> tls_;
+  std::unique_ptr<ServerTls> tls_;
   std::unique_ptr<smtp::SessionAdmission> admission_;
   std::unique_ptr<smtp::MessageRateLimiter> rate_limiter_;
   std::unique_ptr<smtp::DefaultPolicy> policy_;

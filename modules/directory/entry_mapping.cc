@@ -50,7 +50,7 @@ std::string EntryName(const LdapEntry& ldap) {
 void MapAddresses(const LdapEntry& ldap, MappedEntry& out) {
   std::optional<std::string> primary;
   std::vector<std::string> aliases;
-  auto accept = [&](std::string_view raw, const char* what) -> std::optional<std::string> {
+  auto checked_address = [&](std::string_view raw, const char* what) -> std::optional<std::string> {
     std::optional<std::string> address = NormalizeAddress(raw);
     if (!address) {
       out.problems.push_back("malformed address '" + std::string(raw) + "' in " + what + " of " +
@@ -64,7 +64,7 @@ void MapAddresses(const LdapEntry& ldap, MappedEntry& out) {
     std::string_view prefix(value.data(), colon);
     if (!ascii::EqualsIgnoreCase(prefix, "smtp")) continue;  // X500:, SIP:, X400: are not mail
     std::optional<std::string> address =
-        accept(std::string_view(value).substr(colon + 1), "proxyAddresses");
+        checked_address(std::string_view(value).substr(colon + 1), "proxyAddresses");
     if (!address) continue;
     if (prefix == "SMTP" && !primary) {
       primary = std::move(*address);
@@ -73,7 +73,7 @@ void MapAddresses(const LdapEntry& ldap, MappedEntry& out) {
     }
   }
   for (const std::string& value : ldap.Values("mail")) {
-    std::optional<std::string> address = accept(value, "mail");
+    std::optional<std::string> address = checked_address(value, "mail");
     if (!address) continue;
     if (!primary) {
       primary = std::move(*address);

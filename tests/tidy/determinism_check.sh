@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
 # Determinism is enforced, not hoped for (DESIGN.md "Determinism"; STYLE.md rules 1-3).
 #
-# Fails when product code reads a clock or a random source outside the Env implementations, or
-# calls libevent outside appliance/. The simulator depends on this: one seed must replay a run.
+# Fails when product code reads a clock or a random source outside the Env implementations,
+# calls libevent outside appliance/, or makes a socket outside the network implementation. The
+# simulator depends on this: one seed must replay a run.
+#
+# Sockets (DESIGN.md "Determinism": sockets reach the drivers through the Env's network,
+# appliance/env/network.h). Banned outside the network implementation:
+#   - a call to socket, connect, accept, accept4, bind, listen or getaddrinfo written bare
+#     (`connect(fd, ...)`) or with the global qualifier (`::connect(fd, ...)`). Not banned: a
+#     method call (`listener.listen(`, `stream->connect(`), a qualified name (`std::bind(`,
+#     `Foo::accept(` defining a member), or a longer name (`evhttp_bind_socket(`, `my_listen(`).
+#     So a local function named like a socket call is flagged: name it for what it does.
+#   - any evconnlistener_* or bufferevent_socket_* call (libevent's listeners and socket streams).
+# LDAP is out of scope: libldap opens its sockets inside the library, not in our code. The admin
+# HTTP server is evhttp (the libevent rule keeps it in appliance/; the operator's API is no part
+# of what a simulation drives).
 #
 # usage: determinism_check.sh ROOT    (ROOT: a source tree with appliance/ eventlog/ modules/ simulator/)
 set -euo pipefail
@@ -11,9 +24,14 @@ cd "$root"
 
 # The only files allowed to touch real clocks and randomness: the production Env.
 env_impls='^appliance/env/libevent_env\.(cc|h)$'
+# The only files allowed to make sockets: the libevent Network (appliance/net/) and the Env
+# implementations; and the CLI's blocking client of the admin API, which runs in the `lifeboat`
+# command's own process, never inside a node.
+network_impls='^(appliance/net/.*|appliance/env/libevent_env\.(cc|h)|appliance/admin/admin_client\.cc)$'
 
 clock_random='std::chrono::[a-z_]*clock::now|_clock::now[[:space:]]*\(|(^|[^.>:_[:alnum:]-])time[[:space:]]*\(|std::time[[:space:]]*\(|(^|[^_[:alnum:]])s?rand[[:space:]]*\(|random_device|clock_gettime|gettimeofday|getrandom|RAND_bytes|arc4random|std::mt19937'
 libevent='(^|[^_[:alnum:]])(event_base_|bufferevent_|evhttp_|evconnlistener_|evtimer_|event_new|evsignal_|evdns_)'
+socket_calls='(^|^::|[^_[:alnum:].>:]|[^_[:alnum:]:]::)(socket|connect|accept4?|bind|listen|getaddrinfo)[[:space:]]*\(|(^|[^_[:alnum:]])(evconnlistener_|bufferevent_socket_)'
 
 dirs=()
 for d in appliance eventlog modules simulator; do [ -d "$d" ] && dirs+=("$d"); done
@@ -33,6 +51,14 @@ while IFS= read -r file; do
     fi
     if [ -n "$hits" ]; then
       echo "$file: clock or randomness outside the Env implementations (use Env):" >&2
+      echo "$hits" | sed 's/^/  /' >&2
+      failed=1
+    fi
+  fi
+  if [[ ! $file =~ $network_impls ]]; then
+    hits=$(code_of "$file" | grep -nE "$socket_calls" || true)
+    if [ -n "$hits" ]; then
+      echo "$file: socket call outside the network implementation (use Env::network()):" >&2
       echo "$hits" | sed 's/^/  /' >&2
       failed=1
     fi

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "appliance/net/tls_context.h"
 #include "appliance/tls/self_signed_certificate.h"
@@ -113,6 +114,7 @@ class Recorder : public StreamConnection::Handler {
     tls_version = facts.version;
     if (on_tls) on_tls();
   }
+  void OnOutputDrained() override { drained_with_pending.push_back(pending ? pending() : 0); }
   void OnClosed(std::string_view reason) override {
     if (closed.has_value()) closed_twice = true;
     closed = std::string(reason);
@@ -126,6 +128,9 @@ class Recorder : public StreamConnection::Handler {
   std::string tls_version;
   std::function<void(std::string_view)> on_bytes;
   std::function<void()> on_tls;
+  // What pending_output_bytes() said at each OnOutputDrained.
+  std::function<size_t()> pending;
+  std::vector<size_t> drained_with_pending;
 };
 
 // "epoll" exercises the plain socket path, "poll" the bufferevent path.
@@ -156,9 +161,10 @@ class StreamConnectionTest : public ::testing::TestWithParam<const char*> {
   void Adopt(SocketPair pair) {
     client_ = pair.client;
     server_fd_ = pair.server;
-    auto adopted = StreamConnection::Adopt(base_, pair.server, "127.0.0.1:1", &recorder_);
+    auto adopted = StreamConnection::Adopt(base_, pair.server, "127.0.0.1:1");
     ASSERT_TRUE(adopted.ok()) << adopted.status().ToString();
     connection_ = std::move(adopted).value();
+    connection_->Start(&recorder_);
   }
 
   // Runs the loop until `done` holds; false if that took longer than kWaitMax.
@@ -306,6 +312,25 @@ TEST_P(StreamConnectionTest, WriteThatWouldBlockIsCompletedWhenThePeerReads) {
   EXPECT_FALSE(recorder_.closed.has_value());
 }
 
+TEST_P(StreamConnectionTest, OutputDrainedComesWhenAWriteThatHadToWaitHasLeft) {
+  Adopt(ConnectedPair(/*tight_buffers=*/true));
+  recorder_.pending = [&] { return connection_->pending_output_bytes(); };
+  const std::string big = Pattern(1024 * 1024);
+  connection_->Write(big);
+  RunTicks(3);
+  // The peer reads nothing: the queue stays, and no drain is reported while it does.
+  ASSERT_GT(connection_->pending_output_bytes(), 0u);
+  EXPECT_TRUE(recorder_.drained_with_pending.empty());
+  MakeNonBlocking(client_);
+  std::string got;
+  ASSERT_TRUE(RunUntil([&] {
+    ReadAvailable(client_, got);
+    return got.size() == big.size() && !recorder_.drained_with_pending.empty();
+  }));
+  EXPECT_TRUE(got == big);
+  for (size_t pending : recorder_.drained_with_pending) EXPECT_EQ(pending, 0u);
+}
+
 TEST_P(StreamConnectionTest, CloseAfterFlushSendsEverythingThenCloses) {
   Adopt(ConnectedPair(/*tight_buffers=*/true));
   const std::string big = Pattern(2 * 1024 * 1024);
@@ -438,9 +463,7 @@ TEST_P(StartTlsTest, PlaintextBehindStartTlsIsDiscardedAndTlsCarriesTheSession) 
   ASSERT_TRUE(RunUntil([&] { return BytesWaitingIn(server_fd_) == 35; }));
 
   connection_->Write("220 2.0.0 Ready to start TLS\r\n");
-  SSL_CTX* ctx = tls_->Acquire();
-  ASSERT_TRUE(connection_->StartTls(ctx).ok());
-  SSL_CTX_free(ctx);
+  ASSERT_TRUE(connection_->StartTls(*tls_).ok());
   bool tls_when_established = false;
   recorder_.on_tls = [&] {
     tls_when_established = connection_->tls();
