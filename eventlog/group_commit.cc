@@ -219,6 +219,14 @@ void GroupCommitWriter::WriteBatch(std::vector<Pending> batch) {
 
   Status status = Status::Ok();
   Duration fsync_time{0};
+  if (options_.acknowledge_before_sync_for_tests && !records.empty()) {
+    // The deliberate bug (group_commit.h): success goes out first; the real callbacks get none.
+    std::vector<Done> early;
+    for (Pending& pending : batch) early.push_back(std::exchange(pending.done, [](auto) {}));
+    env_.Post([early = std::move(early), acks = results]() mutable {
+      for (size_t i = 0; i < early.size(); ++i) early[i](std::move(acks[i]));
+    });
+  }
   if (!records.empty()) {
     const MonoTime start = env_.MonotonicNow();
     status = store_.Append(records);

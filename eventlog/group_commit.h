@@ -53,6 +53,10 @@ struct GroupCommitOptions {
   size_t batch_bytes_max = kGroupCommitBatchBytesMax;
   size_t batch_records_max = kGroupCommitBatchRecordsMax;
   size_t queue_bytes_max = kGroupCommitQueueBytesMax;
+  // TEST ONLY, never set in production: posts each batch's callbacks BEFORE its synced write,
+  // breaking STYLE.md rule 5 on purpose, so that the power-cut test can prove it detects
+  // acknowledged events that a cut then loses (tests/unit/eventlog/power_cut_test.cc).
+  bool acknowledge_before_sync_for_tests = false;
 };
 
 // Cumulative figures since the writer started; a consistent snapshot from any thread.

@@ -65,21 +65,24 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const LogStoreOptions& options)
   db_options.block_cache = store->block_cache_.get();
   db_options.write_buffer_size = options.write_buffer_bytes;
   leveldb::Env* base = options.leveldb_env != nullptr ? options.leveldb_env : DefaultLevelDbEnv();
-  // Real files (no injected Env): WALs a preallocating node wrote may end in zeros or a torn
-  // record, so they are trimmed first, under LevelDB's lock (preallocated_wal_env.h).
-  if (options.leveldb_env == nullptr && options.preallocate_wal) {
-    PreallocatedWalOptions wal_options{options.path,
-                                       options.write_buffer_bytes + kWalSpareSlackBytes};
-    Result<std::unique_ptr<PreallocatedWalEnv>> preallocated =
-        PreallocatedWalEnv::Open(base, std::move(wal_options));
+  WalFileSystem* wal_files = options.wal_file_system;
+  if (wal_files == nullptr && options.leveldb_env == nullptr) wal_files = PosixWalFileSystem();
+  // WALs a preallocating node wrote may end in zeros or a torn record, so they are trimmed
+  // first, under LevelDB's lock (preallocated_wal_env.h).
+  if (wal_files != nullptr && options.preallocate_wal) {
+    const uint64_t spare_bytes = options.wal_spare_bytes != 0
+                                     ? options.wal_spare_bytes
+                                     : options.write_buffer_bytes + kWalSpareSlackBytes;
+    Result<std::unique_ptr<PreallocatedWalEnv>> preallocated = PreallocatedWalEnv::Open(
+        base, wal_files, PreallocatedWalOptions{options.path, spare_bytes});
     if (!preallocated.ok()) {
       return Status(preallocated.status().code(),
                     "opening log " + options.path + ": " + preallocated.status().message());
     }
     store->preallocated_env_ = std::move(preallocated).value();
     base = store->preallocated_env_.get();
-  } else if (options.leveldb_env == nullptr) {
-    Status trimmed = TrimWriteAheadLogs(options.path);
+  } else if (wal_files != nullptr) {
+    Status trimmed = TrimWriteAheadLogs(base, wal_files, options.path);
     if (!trimmed.ok()) {
       return Status(trimmed.code(), "opening log " + options.path + ": " + trimmed.message());
     }

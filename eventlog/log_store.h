@@ -38,6 +38,7 @@
 
 #include "appliance/env/status.h"
 #include "eventlog/preallocated_wal_env.h"
+#include "eventlog/wal_file_system.h"
 
 namespace leveldb {
 class Cache;
@@ -89,11 +90,19 @@ struct LogStoreOptions {
   // LevelDB memtable size: how much of the WAL is replayed at open. Tests make it small to force
   // memtable flushes and compactions under fault injection.
   size_t write_buffer_bytes = 8u << 20;
+  // The in-place writes, trims and free space of the preallocated WAL (wal_file_system.h), on
+  // the same files as `leveldb_env`. nullptr: PosixWalFileSystem() when `leveldb_env` is null;
+  // with an injected Env and no file layer, WALs are LevelDB's ordinary files, never trimmed.
+  // The fault-injection disk is both (simulator/fault_injection_env.h): crash tests pass it here
+  // too, and so cover the production WAL path.
+  WalFileSystem* wal_file_system = nullptr;
   // Write the WAL into zero-filled files (preallocated_wal_env.h): synced appends cost about
-  // 40% less. Only with LevelDB's POSIX Env: ignored when `leveldb_env` is injected. Off for a
-  // short-lived reader (the offline CLI), which needs no spare file; its WALs are trimmed all
-  // the same.
+  // 40% less. Needs a file layer (above). Off for a short-lived reader (the offline CLI), which
+  // needs no spare file; its WALs are trimmed all the same.
   bool preallocate_wal = true;
+  // Size of each zero-filled WAL file; 0: a memtable's worth (write_buffer_bytes) plus
+  // kWalSpareSlackBytes. Tests make it small so that writes also run past a spare's end.
+  uint64_t wal_spare_bytes = 0;
 };
 
 class LogStore {

@@ -9,7 +9,7 @@
 // does not help (unwritten extents are converted at the first write: 244 us). Under a 10-session
 // SMTP load, the log store's synced write went from 420-460 to 270-290 us on average.
 // LevelDB has no such option (RocksDB recycles WAL files for the same reason), so this Env does it
-// underneath: a thread ("lb-wal-spare") keeps one zero-filled, fsynced spare file in the log
+// underneath: a thread ("lb-wal-spare") keeps one zero-filled, synced spare file in the log
 // directory; when LevelDB creates its next NNNNNN.log, the spare is renamed to that name. When no
 // spare is ready (startup, a flood outrunning the filler, little free space) LevelDB gets an
 // ordinary file: slower, never blocked.
@@ -19,9 +19,11 @@
 // paranoid checks call corruption. Open trims every WAL to its last complete record first
 // (wal_tail.h says when that is safe, and reports corruption when it is not).
 //
-// Only for LevelDB's POSIX Env: files are opened and written here directly, so an injected Env
-// (the fault-injection disk of the crash tests) would not see them. LogStore uses this Env only
-// when no Env is injected.
+// The file layer: every file operation goes through the leveldb::Env this wraps (the spare is an
+// ordinary LevelDB WritableFile of zeros, then a rename) plus a WalFileSystem (wal_file_system.h)
+// for what that Env cannot do: the in-place writes, the trim, the free space. Production passes
+// LevelDB's POSIX Env and PosixWalFileSystem(); the power-cut tests pass the fault-injection disk
+// (simulator/fault_injection_env.h) for both, so they cover this exact path.
 
 #include <leveldb/env.h>
 
@@ -36,6 +38,7 @@
 #include <thread>
 
 #include "appliance/env/status.h"
+#include "eventlog/wal_file_system.h"
 
 namespace lifeboat::eventlog {
 
@@ -64,9 +67,11 @@ class PreallocatedWalEnv final : public leveldb::EnvWrapper {
   // Holding LevelDB's LOCK of the directory (released before returning; DB::Open takes it
   // again), so that a log a running node writes to is never touched: trims the WALs already
   // there (a crash may have left zeros or a torn record after the last record), replaces a
-  // leftover spare with a fresh one. The lock's error when another holder has it. `posix` is
-  // LevelDB's POSIX Env (or a wrapper of it) and must outlive this Env.
-  static Result<std::unique_ptr<PreallocatedWalEnv>> Open(leveldb::Env* posix,
+  // leftover spare with a fresh one. The lock's error when another holder has it. `target` (the
+  // Env every file operation goes through) and `files` (the in-place writes, trims and free
+  // space on the same files) must outlive this Env.
+  static Result<std::unique_ptr<PreallocatedWalEnv>> Open(leveldb::Env* target,
+                                                          WalFileSystem* files,
                                                           PreallocatedWalOptions options);
   // Starts the filler; call once DB::Open holds the lock.
   void StartFiller();
@@ -84,11 +89,12 @@ class PreallocatedWalEnv final : public leveldb::EnvWrapper {
   bool WaitForSpare(std::chrono::milliseconds bound);
 
  private:
-  PreallocatedWalEnv(leveldb::Env* posix, PreallocatedWalOptions options);
+  PreallocatedWalEnv(leveldb::Env* target, WalFileSystem* files, PreallocatedWalOptions options);
   void FillLoop();
   bool FillSpare();  // makes the spare file; false (and no file) on any failure
   std::string SparePath() const;
 
+  WalFileSystem* const files_;
   const PreallocatedWalOptions options_;
   std::mutex mutex_;
   std::condition_variable changed_;
@@ -102,7 +108,7 @@ class PreallocatedWalEnv final : public leveldb::EnvWrapper {
 
 // Trims each NNNNNN.log in `directory` to its last complete record (wal::FindEnd) and syncs it,
 // holding LevelDB's LOCK as Open does. For a store opened without preallocation (the offline
-// CLI) whose WALs a preallocating node wrote.
-Status TrimWriteAheadLogs(const std::string& directory);
+// CLI) whose WALs a preallocating node wrote. Through `env` and `files` as PreallocatedWalEnv.
+Status TrimWriteAheadLogs(leveldb::Env* env, WalFileSystem* files, const std::string& directory);
 
 }  // namespace lifeboat::eventlog

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "appliance/env/check.h"
+#include "eventlog/wal_tail.h"
 
 namespace lifeboat::simulator {
 namespace {
@@ -24,6 +27,9 @@ std::string_view BaseName(const std::string& name) {
   return slash == std::string::npos ? std::string_view(name)
                                     : std::string_view(name).substr(slash + 1);
 }
+
+// What a crash keeps or loses of a file written in place (eventlog/wal_tail.h).
+constexpr uint64_t kPageBytes = eventlog::wal::kPageBytes;
 
 bool IsManifest(const std::string& name) {
   return BaseName(name).starts_with("MANIFEST");
@@ -67,8 +73,155 @@ class FaultInjectionEnv::TrackedFile : public leveldb::WritableFile {
   std::unique_ptr<leveldb::WritableFile> target_;
 };
 
-FaultInjectionEnv::FaultInjectionEnv(leveldb::Env* target, uint64_t seed)
-    : leveldb::EnvWrapper(target), random_state_(seed) {}
+// An in-place write target (the preallocated WAL): each write records what it replaces first.
+class FaultInjectionEnv::TrackedOverwriteFile : public eventlog::OverwriteFile {
+ public:
+  TrackedOverwriteFile(FaultInjectionEnv* env, std::string name,
+                       std::unique_ptr<eventlog::OverwriteFile> target)
+      : env_(env), name_(std::move(name)), target_(std::move(target)) {}
+
+  leveldb::Status WriteAt(uint64_t offset, const leveldb::Slice& data) override {
+    size_t allowed = 0;
+    leveldb::Status before = env_->BeforeWrite(name_, data.size(), &allowed);
+    if (allowed < data.size()) {
+      // Torn: the kernel copies a write into the page cache a page at a time, under the page's
+      // lock, so writeback finds each page of it whole or untouched. Whole pages only.
+      const uint64_t end = (offset + allowed) / kPageBytes * kPageBytes;
+      allowed = end > offset ? static_cast<size_t>(end - offset) : 0;
+    }
+    if (allowed > 0) {
+      std::string prior;
+      leveldb::Status read = ReadPrior(offset, allowed, &prior);
+      if (!read.ok()) return read;
+      leveldb::Status status = target_->WriteAt(offset, leveldb::Slice(data.data(), allowed));
+      if (!status.ok()) return status;
+      env_->AfterOverwrite(name_, offset, allowed, std::move(prior));
+    }
+    return before;
+  }
+  leveldb::Status Sync() override {
+    leveldb::Status before = env_->BeforeSync();
+    if (!before.ok()) return before;
+    leveldb::Status status = target_->Sync();
+    if (status.ok()) env_->AfterSync(name_);
+    return status;
+  }
+  leveldb::Status Close() override { return target_->Close(); }
+
+ private:
+  // The bytes [offset, offset + bytes) hold now, cut at the end of the file.
+  leveldb::Status ReadPrior(uint64_t offset, size_t bytes, std::string* prior) {
+    leveldb::Env* files = env_->target();
+    uint64_t size = 0;
+    leveldb::Status status = files->GetFileSize(name_, &size);
+    if (!status.ok() || offset >= size) return status;
+    bytes = static_cast<size_t>(std::min<uint64_t>(bytes, size - offset));
+    leveldb::RandomAccessFile* file = nullptr;
+    status = files->NewRandomAccessFile(name_, &file);
+    if (!status.ok()) return status;
+    std::unique_ptr<leveldb::RandomAccessFile> owned(file);
+    prior->resize(bytes);
+    leveldb::Slice read;
+    status = owned->Read(offset, bytes, &read, prior->data());
+    if (status.ok() && read.size() != bytes) {
+      status = leveldb::Status::IOError(name_, "short read of the bytes an overwrite replaces");
+    }
+    if (status.ok() && read.data() != prior->data()) prior->assign(read.data(), read.size());
+    return status;
+  }
+
+  FaultInjectionEnv* env_;
+  const std::string name_;
+  std::unique_ptr<eventlog::OverwriteFile> target_;
+};
+
+FaultInjectionEnv::FaultInjectionEnv(leveldb::Env* target, uint64_t seed,
+                                     eventlog::WalFileSystem* target_files)
+    : leveldb::EnvWrapper(target), target_files_(target_files), random_state_(seed) {}
+
+leveldb::Status FaultInjectionEnv::NewOverwriteFile(
+    const std::string& name, std::unique_ptr<eventlog::OverwriteFile>* file) {
+  {
+    std::lock_guard lock(mutex_);
+    if (crashed_) return CrashedError(name);
+  }
+  std::unique_ptr<eventlog::OverwriteFile> real;
+  leveldb::Status status = target_files_->NewOverwriteFile(name, &real);
+  if (!status.ok()) return status;
+  uint64_t size = 0;
+  status = target()->GetFileSize(name, &size);
+  if (!status.ok()) return status;
+  std::lock_guard lock(mutex_);
+  // A file made through this Env (the spare) keeps its state; another one is as synced as it is.
+  files_.try_emplace(name, FileState{size, size, {}});
+  *file = std::make_unique<TrackedOverwriteFile>(this, name, std::move(real));
+  return status;
+}
+
+leveldb::Status FaultInjectionEnv::TruncateFile(const std::string& name, uint64_t size) {
+  {
+    std::lock_guard lock(mutex_);
+    if (crashed_) return CrashedError(name);
+  }
+  leveldb::Status status = target_files_->TruncateFile(name, size);
+  if (!status.ok()) return status;
+  std::lock_guard lock(mutex_);
+  if (auto it = files_.find(name); it != files_.end()) it->second = FileState{size, size, {}};
+  return status;
+}
+
+leveldb::Status FaultInjectionEnv::FreeBytes(const std::string& directory, uint64_t* bytes) {
+  {
+    std::lock_guard lock(mutex_);
+    if (crashed_) return CrashedError(directory);
+    if (no_space_) {
+      *bytes = 0;
+      return leveldb::Status::OK();
+    }
+  }
+  return target_files_->FreeBytes(directory, bytes);
+}
+
+void FaultInjectionEnv::AfterOverwrite(const std::string& name, uint64_t offset, size_t bytes,
+                                       std::string prior) {
+  std::lock_guard lock(mutex_);
+  FileState& state = files_[name];
+  state.written_bytes = std::max<uint64_t>(state.written_bytes, offset + bytes);
+  state.undo.push_back(Undo{offset, bytes, std::move(prior)});
+}
+
+uint64_t FaultInjectionEnv::UnsyncedCutLocked(const FileState& state, CrashMode mode) {
+  uint64_t low = UINT64_MAX;
+  uint64_t high = 0;
+  for (const Undo& undo : state.undo) {
+    low = std::min(low, undo.offset);
+    high = std::max(high, undo.offset + undo.bytes);
+  }
+  if (mode == CrashMode::kDropUnsynced || low >= high) return low;
+  const uint64_t first_page = low / kPageBytes * kPageBytes;
+  const uint64_t pages = (high - first_page + kPageBytes - 1) / kPageBytes;
+  const uint64_t cut = first_page + NextRandomLocked() % (pages + 1) * kPageBytes;
+  return std::clamp(cut, low, high);
+}
+
+leveldb::Status FaultInjectionEnv::RevertLocked(const std::string& name, const FileState& state,
+                                                uint64_t cut) {
+  if (!target()->FileExists(name)) return leveldb::Status::OK();  // removed since
+  std::unique_ptr<eventlog::OverwriteFile> file;
+  leveldb::Status status = target_files_->NewOverwriteFile(name, &file);
+  if (!status.ok()) return status;
+  // Newest first, so that a range written twice ends with what the first write found.
+  for (auto undo = state.undo.rbegin(); undo != state.undo.rend() && status.ok(); ++undo) {
+    const uint64_t end = undo->offset + undo->prior.size();
+    if (end <= cut) continue;
+    const uint64_t from = std::max(undo->offset, cut);
+    const std::string_view prior = std::string_view(undo->prior).substr(from - undo->offset);
+    status = file->WriteAt(from, leveldb::Slice(prior.data(), prior.size()));
+  }
+  if (status.ok()) status = file->Sync();
+  leveldb::Status closed = file->Close();
+  return status.ok() ? closed : status;
+}
 
 uint64_t FaultInjectionEnv::NextRandomLocked() {
   random_state_ += 0x9e3779b97f4a7c15ull;
@@ -109,7 +262,7 @@ leveldb::Status FaultInjectionEnv::NewAppendableFile(const std::string& name,
   leveldb::Status status = target()->NewAppendableFile(name, &real);
   if (!status.ok()) return status;
   std::lock_guard lock(mutex_);
-  auto [it, inserted] = files_.try_emplace(name, FileState{size, size});
+  auto [it, inserted] = files_.try_emplace(name, FileState{size, size, {}});
   (void)it;
   (void)inserted;  // an already tracked file keeps its unsynced tail
   if (!existed) new_files_since_dir_sync_.insert(name);
@@ -258,6 +411,7 @@ void FaultInjectionEnv::AfterSync(const std::string& name) {
   std::lock_guard lock(mutex_);
   FileState& state = files_[name];
   state.synced_bytes = state.written_bytes;
+  state.undo.clear();
   // PosixWritableFile::Sync also syncs the directory of a MANIFEST.
   if (IsManifest(name)) MarkDirectorySyncedLocked(DirectoryOf(name));
 }
@@ -287,7 +441,14 @@ leveldb::Status FaultInjectionEnv::SimulateCrash(CrashMode mode) {
   }
   for (const auto& [name, state] : files_) {
     uint64_t keep = state.synced_bytes;
-    if (mode == CrashMode::kKeepRandomUnsynced && state.written_bytes > state.synced_bytes) {
+    if (!state.undo.empty()) {
+      // Written in place: the lost pages take their synced content back, and a file the writes
+      // grew ends at its synced size or at the cut, whichever is further.
+      const uint64_t cut = UnsyncedCutLocked(state, mode);
+      leveldb::Status status = RevertLocked(name, state, cut);
+      if (!status.ok() && result.ok()) result = status;
+      keep = std::max(keep, cut);
+    } else if (mode == CrashMode::kKeepRandomUnsynced && state.written_bytes > state.synced_bytes) {
       keep += NextRandomLocked() % (state.written_bytes - state.synced_bytes + 1);
     }
     uint64_t size = 0;

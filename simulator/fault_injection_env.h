@@ -13,12 +13,26 @@
 // it syncs a MANIFEST file, inside PosixWritableFile::Sync, never through the Env. So a synced
 // MANIFEST-* file here marks its directory synced, as the real one does.
 //
+// In-place writes (eventlog/wal_file_system.h, the preallocated WAL's zero-filled files): the
+// Env is also the WAL's file layer. It remembers what each in-place write replaced since the
+// file's last sync; at a crash those bytes go back to their synced content (the spare's zeros),
+// and a file the writes grew is cut back to its synced size. kKeepRandomUnsynced keeps a random
+// whole-page prefix (4 KiB pages of the file) of the unsynced span: the pages before the cut hold
+// the new bytes, the page at the cut and after it their synced content, as when writeback
+// reached some pages of a write and not the rest (eventlog/wal_tail.h relies on pages, not
+// bytes, being what a crash keeps or loses). For the same reason an in-place write torn at the
+// crash point lands whole pages of it only (an append torn there lands any byte prefix).
+//
 // Approximations, stated so nobody reads more into a passing test:
 //  * A rename onto a name that already existed keeps the new file after a crash (LevelDB only
 //    renames a synced temp file onto CURRENT). A rename onto a new name is lost with its
 //    directory entry unless the directory is synced later.
 //  * A removed file stays removed (a real unsynced unlink could come back).
 //  * Only files created through this Env are tracked; other files are left alone.
+//  * Torn pages come as a prefix: writeback that reached page 3 of a write and not page 2 is not
+//    modelled (a page within the one unsynced batch lost while a later one survives). Nor is a
+//    page torn inside itself (a disk that writes 512-byte sectors of a 4 KiB page).
+//  * TruncateFile (the WAL trim) is durable when it returns, as the fsync behind it makes it.
 //
 // Usage: open a DB on it, inject, close the DB (delete it), SimulateCrash(), reopen. Thread-safe:
 // LevelDB's background thread and the writer call it concurrently.
@@ -29,21 +43,35 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
+
+#include "eventlog/wal_file_system.h"
 
 namespace lifeboat::simulator {
 
-class FaultInjectionEnv : public leveldb::EnvWrapper {
+class FaultInjectionEnv : public leveldb::EnvWrapper, public eventlog::WalFileSystem {
  public:
-  // `target` must outlive this Env. `seed` drives torn-write lengths and kKeepRandomUnsynced.
-  FaultInjectionEnv(leveldb::Env* target, uint64_t seed);
+  // `target` and `target_files` (the in-place writes on the same files) must outlive this Env.
+  // `seed` drives torn-write lengths and kKeepRandomUnsynced.
+  FaultInjectionEnv(leveldb::Env* target, uint64_t seed,
+                    eventlog::WalFileSystem* target_files = eventlog::PosixWalFileSystem());
 
   leveldb::Status NewWritableFile(const std::string& name, leveldb::WritableFile** file) override;
   leveldb::Status NewAppendableFile(const std::string& name, leveldb::WritableFile** file) override;
   leveldb::Status RemoveFile(const std::string& name) override;
   leveldb::Status RenameFile(const std::string& from, const std::string& to) override;
+
+  // The WAL file layer (eventlog/wal_file_system.h). In-place writes count and fail like
+  // appends (and can be the crash point); their syncs like file syncs. FreeBytes reports 0 while
+  // SetNoSpace holds.
+  leveldb::Status NewOverwriteFile(const std::string& name,
+                                   std::unique_ptr<eventlog::OverwriteFile>* file) override;
+  leveldb::Status TruncateFile(const std::string& name, uint64_t size) override;
+  leveldb::Status FreeBytes(const std::string& directory, uint64_t* bytes) override;
 
   // An explicit directory fsync (LogStoreOptions::sync_directory): the entries of files created
   // in `directory` so far become durable. Fails like a file sync under injected faults.
@@ -92,15 +120,32 @@ class FaultInjectionEnv : public leveldb::EnvWrapper {
  private:
   class TrackedFile;
   friend class TrackedFile;
+  class TrackedOverwriteFile;
+  friend class TrackedOverwriteFile;
 
+  // An in-place write of `bytes` at `offset`; `prior` holds what it replaced (only the bytes
+  // inside the file's size then).
+  struct Undo {
+    uint64_t offset = 0;
+    uint64_t bytes = 0;
+    std::string prior;
+  };
   struct FileState {
-    uint64_t written_bytes = 0;
-    uint64_t synced_bytes = 0;
+    uint64_t written_bytes = 0;  // appended bytes; for a file written in place, its size now
+    uint64_t synced_bytes = 0;   // that figure at the last sync
+    std::vector<Undo> undo;      // in-place writes since the last sync, oldest first
   };
 
   // Called by TrackedFile. `allowed_bytes` is how much of the write may land.
   leveldb::Status BeforeWrite(const std::string& name, size_t bytes, size_t* allowed_bytes);
   void AfterWrite(const std::string& name, size_t bytes);
+  // An in-place write of `bytes` at `offset` that replaced `prior` landed.
+  void AfterOverwrite(const std::string& name, uint64_t offset, size_t bytes, std::string prior);
+  // At a crash: the offset from which `state`'s unsynced in-place writes are lost (kDropUnsynced:
+  // all of them; kKeepRandomUnsynced: from a random page boundary).
+  uint64_t UnsyncedCutLocked(const FileState& state, CrashMode mode);
+  // Puts back what the in-place writes replaced, from `cut` on.
+  leveldb::Status RevertLocked(const std::string& name, const FileState& state, uint64_t cut);
   leveldb::Status BeforeSync();
   void AfterSync(const std::string& name);
   void MarkDirectorySyncedLocked(const std::string& directory);
@@ -111,6 +156,7 @@ class FaultInjectionEnv : public leveldb::EnvWrapper {
   // torn-write lengths. Not a std:: engine, so the header stays small; replays with the seed.
   uint64_t NextRandomLocked();
 
+  eventlog::WalFileSystem* const target_files_;
   mutable std::mutex mutex_;
   uint64_t random_state_;                           // guarded by mutex_
   std::map<std::string, FileState> files_;          // guarded by mutex_

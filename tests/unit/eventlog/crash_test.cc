@@ -1,7 +1,8 @@
 // Crash test: random appends through the group-commit writer on a disk that forgets whatever was
 // not synced when the "power" goes out (simulator/fault_injection_env.h), at a random write or
-// sync, including torn writes. After each crash the log must open cleanly, hold every
-// acknowledged record with its exact bytes, and have contiguous indices.
+// sync, including torn writes. The log writes its WAL into preallocated files through the disk's
+// file layer, as in production (eventlog/preallocated_wal_env.h). After each crash the log must
+// open cleanly, hold every acknowledged record with its exact bytes, and have contiguous indices.
 //
 // Seeds: kSeedCount seeds from 1; LIFEBOAT_CRASH_SEED=<n> replays one seed. A failure names its
 // seed (SCOPED_TRACE) so it can be replayed alone.
@@ -77,6 +78,8 @@ class CrashScenario {
     LogStoreOptions options;
     options.path = dir_.path();
     options.leveldb_env = &disk_;
+    options.wal_file_system = &disk_;  // the production WAL path: preallocated, in place
+    options.wal_spare_bytes = random_() % 2 == 0 ? 96u << 10 : 1u << 20;
     options.sync_directory = [this](const std::string& directory) {
       return disk_.SyncDirectory(directory);
     };

@@ -128,5 +128,95 @@ TEST(FaultInjectionEnvTest, KeepRandomUnsyncedKeepsAPrefixOfTheUnsyncedTail) {
   EXPECT_LE(SizeOf(name), 100100u);
 }
 
+// --- In-place writes: the preallocated WAL's file layer (eventlog/wal_file_system.h) ---
+
+std::string ReadAll(const std::string& name) {
+  std::string bytes;
+  EXPECT_TRUE(leveldb::ReadFileToString(leveldb::Env::Default(), name, &bytes).ok());
+  return bytes;
+}
+
+// A zero-filled, synced file of `bytes`, made through `env` with a durable name (as the spare).
+void MakeZeroFilled(FaultInjectionEnv& env, const std::string& name, size_t bytes) {
+  auto file = Create(env, name);
+  ASSERT_TRUE(file->Append(std::string(bytes, '\0')).ok());
+  ASSERT_TRUE(file->Sync().ok());
+  ASSERT_TRUE(file->Close().ok());
+  ASSERT_TRUE(env.SyncDirectory(name.substr(0, name.rfind('/'))).ok());
+}
+
+std::unique_ptr<eventlog::OverwriteFile> OpenInPlace(FaultInjectionEnv& env,
+                                                     const std::string& name) {
+  std::unique_ptr<eventlog::OverwriteFile> file;
+  EXPECT_TRUE(env.NewOverwriteFile(name, &file).ok());
+  return file;
+}
+
+TEST(FaultInjectionEnvTest, CrashPutsUnsyncedInPlaceWritesBackToTheirSyncedContent) {
+  TempDir dir;
+  FaultInjectionEnv env(leveldb::Env::Default(), 1);
+  const std::string name = dir.path() + "/000005.log";
+  MakeZeroFilled(env, name, 3 * 4096);
+  auto file = OpenInPlace(env, name);
+  ASSERT_TRUE(file->WriteAt(0, std::string(5000, 's')).ok());
+  ASSERT_TRUE(file->Sync().ok());
+  ASSERT_TRUE(file->WriteAt(5000, std::string(6000, 'u')).ok());   // never synced
+  ASSERT_TRUE(file->WriteAt(11000, std::string(3000, 'g')).ok());  // grows the file past 12288
+  ASSERT_TRUE(file->Close().ok());
+  file.reset();
+  ASSERT_EQ(SizeOf(name), 14000u);
+  ASSERT_TRUE(env.SimulateCrash().ok());
+  // The synced bytes stay, the overwritten zeros come back, the growth is gone.
+  EXPECT_EQ(ReadAll(name), std::string(5000, 's') + std::string(3 * 4096 - 5000, '\0'));
+}
+
+TEST(FaultInjectionEnvTest, TornInPlaceWriteKeepsWholePagesBeforeTheCut) {
+  bool saw_some_kept = false;
+  bool saw_some_lost = false;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    TempDir dir;
+    FaultInjectionEnv env(leveldb::Env::Default(), seed);
+    const std::string name = dir.path() + "/000005.log";
+    MakeZeroFilled(env, name, 4 * 4096);
+    auto file = OpenInPlace(env, name);
+    ASSERT_TRUE(file->WriteAt(0, std::string(1000, 's')).ok());
+    ASSERT_TRUE(file->Sync().ok());
+    ASSERT_TRUE(file->WriteAt(1000, std::string(10000, 'u')).ok());
+    file.reset();
+    ASSERT_TRUE(env.SimulateCrash(FaultInjectionEnv::CrashMode::kKeepRandomUnsynced).ok());
+    const std::string bytes = ReadAll(name);
+    ASSERT_EQ(bytes.size(), 4u * 4096);
+    EXPECT_EQ(bytes.substr(0, 1000), std::string(1000, 's'));
+    // The unsynced bytes survive up to a page boundary (or the write's end), zeros after it.
+    const size_t kept_end = bytes.find('\0', 1000);
+    ASSERT_NE(kept_end, std::string::npos);
+    EXPECT_TRUE(kept_end == 1000 || kept_end % 4096 == 0 || kept_end == 11000) << kept_end;
+    EXPECT_EQ(bytes.substr(1000, kept_end - 1000), std::string(kept_end - 1000, 'u'));
+    EXPECT_EQ(bytes.substr(kept_end), std::string(bytes.size() - kept_end, '\0'));
+    saw_some_kept = saw_some_kept || kept_end > 1000;
+    saw_some_lost = saw_some_lost || kept_end < 11000;
+  }
+  EXPECT_TRUE(saw_some_kept);
+  EXPECT_TRUE(saw_some_lost);
+}
+
+TEST(FaultInjectionEnvTest, InPlaceWritesCountTowardsAScheduledCrash) {
+  TempDir dir;
+  FaultInjectionEnv env(leveldb::Env::Default(), 3);
+  const std::string name = dir.path() + "/000005.log";
+  MakeZeroFilled(env, name, 4096);
+  auto file = OpenInPlace(env, name);
+  env.ScheduleCrash(2);
+  ASSERT_TRUE(file->WriteAt(0, "first").ok());
+  EXPECT_FALSE(file->Sync().ok());  // the crash point: the sync does not happen
+  EXPECT_TRUE(env.crashed());
+  EXPECT_FALSE(file->WriteAt(5, "after").ok());
+  std::unique_ptr<eventlog::OverwriteFile> refused;
+  EXPECT_FALSE(env.NewOverwriteFile(name, &refused).ok());
+  file.reset();
+  ASSERT_TRUE(env.SimulateCrash().ok());
+  EXPECT_EQ(ReadAll(name), std::string(4096, '\0'));
+}
+
 }  // namespace
 }  // namespace lifeboat::simulator

@@ -46,7 +46,7 @@ std::string NewestWal(const std::string& dir) {
 
 std::unique_ptr<PreallocatedWalEnv> OpenEnv(const std::string& dir) {
   Result<std::unique_ptr<PreallocatedWalEnv>> env =
-      PreallocatedWalEnv::Open(leveldb::Env::Default(), {dir, kSpareBytes});
+      PreallocatedWalEnv::Open(leveldb::Env::Default(), PosixWalFileSystem(), {dir, kSpareBytes});
   EXPECT_TRUE(env.ok()) << env.status().ToString();
   return env.ok() ? std::move(env).value() : nullptr;
 }
@@ -136,8 +136,8 @@ TEST(PreallocatedWalEnvTest, LogHeldByARunningStoreIsNotTouched) {
 
   // A second opener (the offline CLI while the node runs, or a second node) trims nothing and
   // touches no spare: the live WAL's zeros are where the running store writes next.
-  Result<std::unique_ptr<PreallocatedWalEnv>> env =
-      PreallocatedWalEnv::Open(leveldb::Env::Default(), {dir.path(), kSpareBytes});
+  Result<std::unique_ptr<PreallocatedWalEnv>> env = PreallocatedWalEnv::Open(
+      leveldb::Env::Default(), PosixWalFileSystem(), {dir.path(), kSpareBytes});
   ASSERT_FALSE(env.ok());
   EXPECT_NE(env.status().message().find("lock"), std::string::npos) << env.status().ToString();
   options.preallocate_wal = false;
@@ -156,8 +156,8 @@ TEST(PreallocatedWalEnvTest, DamagedWalFailsOpenAndIsLeftAsItWas) {
   std::string bytes(100000, '\0');
   std::fill_n(bytes.begin(), 7, '\x01');  // a header that is neither zeros nor plausible
   WriteFile(dir.path() + "/000004.log", bytes);
-  Result<std::unique_ptr<PreallocatedWalEnv>> env =
-      PreallocatedWalEnv::Open(leveldb::Env::Default(), {dir.path(), kSpareBytes});
+  Result<std::unique_ptr<PreallocatedWalEnv>> env = PreallocatedWalEnv::Open(
+      leveldb::Env::Default(), PosixWalFileSystem(), {dir.path(), kSpareBytes});
   ASSERT_FALSE(env.ok());
   EXPECT_EQ(env.status().code(), StatusCode::kCorruption);
   EXPECT_NE(env.status().message().find("000004.log"), std::string::npos)

@@ -18,13 +18,16 @@
 
 namespace lifeboat::eventlog::store_testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+// A fresh directory under `base`, or $TMPDIR (or /tmp) when empty, removed with everything in
+// it on destruction.
 class TempDir {
  public:
-  TempDir() {
-    const char* base = getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/lifeboat-store-test-XXXXXX";
+  explicit TempDir(std::string base = "") {
+    if (base.empty()) {
+      const char* tmpdir = getenv("TMPDIR");
+      base = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+    }
+    std::string pattern = base + "/lifeboat-store-test-XXXXXX";
     std::vector<char> buffer(pattern.begin(), pattern.end());
     buffer.push_back('\0');
     LB_CHECK(mkdtemp(buffer.data()) != nullptr);
