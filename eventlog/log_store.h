@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "appliance/env/env.h"
 #include "appliance/env/status.h"
 #include "eventlog/preallocated_wal_env.h"
 
@@ -94,6 +95,9 @@ struct LogStoreOptions {
   // short-lived reader (the offline CLI), which needs no spare file; its WALs are trimmed all
   // the same.
   bool preallocate_wal = true;
+  // Runs the preallocation's spare filler on one of its executors (preallocated_wal_env.h); must
+  // outlive the store. nullptr: only the spare made at Open is handed out, none is refilled.
+  Env* env = nullptr;
 };
 
 class LogStore {

@@ -217,6 +217,7 @@ struct LogUnderTest {
   explicit LogUnderTest(const std::string& path) {
     eventlog::LogStoreOptions options;
     options.path = path;
+    options.env = &env;  // refills the WAL spare, as the node does
     Result<std::unique_ptr<eventlog::LogStore>> opened = eventlog::LogStore::Open(options);
     LB_CHECK(opened.ok());
     store = std::move(opened).value();

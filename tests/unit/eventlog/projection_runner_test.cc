@@ -197,6 +197,16 @@ class CountingProjection : public Projection {
   uint64_t fail_at_index_;
 };
 
+// The read-ahead's executor on a real thread, as in production (the log prefetcher's own test
+// also runs it under a plain ManualEnv).
+class ReadAheadEnv : public simulator::ManualEnv {
+ public:
+  ReadAheadEnv() : ManualEnv(/*seed=*/1) {}
+  std::unique_ptr<SerialExecutor> NewSerialExecutor(std::string name) override {
+    return std::make_unique<ThreadSerialExecutor>(std::move(name));
+  }
+};
+
 class ProjectionRunnerTest : public ::testing::Test {
  protected:
   ProjectionRunnerOptions StateOptions(const std::string& name = "state",
@@ -204,6 +214,7 @@ class ProjectionRunnerTest : public ::testing::Test {
     ProjectionRunnerOptions options;
     options.path = dir_.Sub(name);
     options.batch_events_max = batch_events_max;
+    options.read_ahead_env = &read_ahead_env_;
     return options;
   }
   std::unique_ptr<ProjectionRunner> OpenRunner(const ProjectionRunnerOptions& options,
@@ -234,6 +245,7 @@ class ProjectionRunnerTest : public ::testing::Test {
     log_ = OpenLog(dir_.Sub("log"));
   }
 
+  ReadAheadEnv read_ahead_env_;
   TempDir dir_;
   std::unique_ptr<LogStore> log_ = OpenLog(dir_.Sub("log"));
 };
