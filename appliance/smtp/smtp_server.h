@@ -83,6 +83,9 @@ class SmtpServer {
   uint64_t next_connection_id_ = 1;
   std::map<uint64_t, std::unique_ptr<SmtpConnection>> connections_;
   SmtpServerStats stats_;
+  // Plans accepted mail and builds its event off the loop (smtp_connection.cc Propose). Last, so
+  // destroyed first: it drains before anything it borrows (the planner) goes.
+  std::unique_ptr<SerialExecutor> intake_executor_ = env_.NewSerialExecutor("lb-smtp-intake");
 };
 
 }  // namespace lifeboat::smtp_driver
