@@ -66,6 +66,7 @@ Status Node::Open() {
 
   eventlog::LogStoreOptions log_options;
   log_options.path = data_dir + "/" + std::string(kLogDirName);
+  log_options.env = &env_;  // refills the WAL spare
   auto log = eventlog::LogStore::Open(log_options);
   if (!log.ok()) {
     // LevelDB reports a held LOCK file as "lock ...: already held by process" (or EAGAIN).
@@ -83,6 +84,7 @@ Status Node::Open() {
   projections_ = MakeProjections(config_.smtp.domains);
   eventlog::ProjectionRunnerOptions state_options;
   state_options.path = data_dir + "/" + std::string(kStateDirName);
+  state_options.read_ahead_env = &env_;  // a catch-up after downtime reads ahead
   auto runner = eventlog::ProjectionRunner::Open(state_options, projections_.pointers());
   if (!runner.ok()) {
     return Status(runner.status().code(), "cannot open the state " + state_options.path + ": " +

@@ -1,6 +1,5 @@
 #include "appliance/retention_job.h"
 
-#include "appliance/env/thread_name.h"
 #include "appliance/mailbox_read_state.h"
 #include "modules/mailbox/mailbox_keys.h"
 #include "modules/mailbox/mailbox_reader.h"
@@ -77,7 +76,8 @@ void RetentionJob::Start() {
 void RetentionJob::Stop() {
   alive_->store(false);
   env_.CancelTimer(timer_);
-  if (worker_.joinable()) worker_.join();
+  if (executor_ != nullptr) executor_->Shutdown();  // a listing in flight ends first
+  executor_.reset();
 }
 
 void RetentionJob::Schedule(Duration after) {
@@ -101,11 +101,10 @@ void RetentionJob::RunNow(std::function<void(Result<size_t>)> done) {
     return;
   }
   running_ = true;
-  if (worker_.joinable()) worker_.join();
+  if (executor_ == nullptr) executor_ = env_.NewSerialExecutor("lb-retention");
   const int64_t now = env_.WallNow().count();
-  worker_ = std::thread(
+  executor_->Submit(
       [this, alive = alive_, now, token = resume_after_mailbox_, done = std::move(done)]() mutable {
-        NameThisThread("lb-retention");
         Result<RetentionPlan> plan =
             PlanRetention(state_, now, retention_days_, token, kRetentionMailboxesPerRunMax);
         env_.Post([this, alive, plan = std::move(plan), done = std::move(done)]() mutable {

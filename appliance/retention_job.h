@@ -4,14 +4,14 @@
 // for them (modules/mailbox/retention.h plans them; the mailbox projection drops the entries and
 // frees a body once no mailbox holds it). Purges are events, so the log says what went and why.
 //
-// The listing reads the state database on a worker thread (the loop never waits on disk); the
-// events are proposed from the loop thread, one at a time, in order.
+// The listing reads the state database on the job's serial executor ("lb-retention",
+// Env::NewSerialExecutor; the loop never waits on disk); the events are proposed from the loop
+// thread, one at a time, in order.
 //
 // Ownership: the node owns the job; env, state and proposer outlive it. Start/Stop on the loop.
 
 #include <atomic>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "appliance/env/env.h"
@@ -49,12 +49,12 @@ class RetentionJob {
   const uint32_t retention_days_;
   TimerId timer_ = 0;
   bool running_ = false;
-  std::string resume_after_mailbox_;  // the page token where the last run stopped
-  std::thread worker_;
+  std::string resume_after_mailbox_;          // the page token where the last run stopped
+  std::unique_ptr<SerialExecutor> executor_;  // made by the first run, shut down by Stop()
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };
 
-// The planning step alone (worker thread; exposed for tests): MessagesPurged events for every
+// The planning step alone (the job's executor; exposed for tests): MessagesPurged events for every
 // message of up to `mailboxes_max` mailboxes after `page_token` received before the window.
 // `next_page_token` is where to continue ("" once every mailbox was seen).
 struct RetentionPlan {

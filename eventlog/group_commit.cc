@@ -4,8 +4,6 @@
 #include <bit>
 #include <utility>
 
-#include "appliance/env/thread_name.h"
-
 namespace lifeboat::eventlog {
 namespace {
 
@@ -30,10 +28,8 @@ GroupCommitWriter::GroupCommitWriter(Env& env, LogStore& store, GroupCommitOptio
   LB_CHECK(options_.batch_records_max >= 1);
   LB_CHECK(options_.batch_bytes_max >= 1);
   loop_state_->durable_last_index = store_.last_index();
-  thread_ = std::thread([this] {
-    NameThisThread("lb-log-commit");
-    StorageLoop();
-  });
+  loop_state_->writer = this;
+  executor_ = env_.NewSerialExecutor("lb-log-commit");
 }
 
 GroupCommitWriter::~GroupCommitWriter() {
@@ -93,8 +89,9 @@ Status GroupCommitWriter::Enqueue(Pending& pending) {
   }
   queued_bytes_ += bytes;
   queue_.push_back(std::move(pending));
+  const bool submit = ClaimDrainLocked();
   lock.unlock();
-  work_available_.notify_one();
+  if (submit) executor_->Submit([this] { Drain(); });
   return Status::Ok();
 }
 
@@ -106,12 +103,15 @@ void GroupCommitWriter::AddDurableListener(DurableListener listener) {
 void GroupCommitWriter::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  bool submit;
   {
     std::lock_guard lock(mutex_);
-    stopping_ = true;
+    stopping_ = true;  // a running Drain now writes the rest without waiting for deliveries
+    submit = ClaimDrainLocked();
   }
-  work_available_.notify_one();
-  thread_.join();
+  if (submit) executor_->Submit([this] { Drain(); });
+  executor_->Shutdown();
+  loop_state_->writer = nullptr;  // deliveries still posted must not start batches
 }
 
 GroupCommitStats GroupCommitWriter::stats() const {
@@ -126,20 +126,42 @@ bool GroupCommitWriter::read_only() const {
   return read_only_;
 }
 
-// Why wait for delivery: proposers often propose again from their callback (an SMTP session
-// moves to its next message, a delivery worker to its next attempt). If the storage thread took
-// the queue the moment it posted a batch's callbacks, those new proposals would miss the next
-// batch and ride the one after, so N outstanding proposers would split into two half-full
-// batches per two fsyncs. Waiting until the loop has run the callbacks (bounded, so a busy or
-// stopped loop costs at most kGroupCommitDeliveryWaitMax) lets them join the next batch.
-void GroupCommitWriter::StorageLoop() {
-  uint64_t posted_batches = 0;
+bool GroupCommitWriter::DrainDueLocked() const {
+  if (queue_.empty()) return false;
+  // See the header: wait for the loop to run the callbacks already posted (their proposers may
+  // propose again and join this batch), unless waiting cannot add to the batch or must not wait.
+  return undelivered_batches_ == 0 || stopping_ || queue_.size() >= options_.batch_records_max;
+}
+
+bool GroupCommitWriter::ClaimDrainLocked() {
+  if (draining_ || !DrainDueLocked()) return false;
+  draining_ = true;
+  return true;
+}
+
+void GroupCommitWriter::OnBatchDelivered() {
+  bool submit;
+  {
+    std::lock_guard lock(mutex_);
+    LB_CHECK(undelivered_batches_ > 0);
+    --undelivered_batches_;
+    submit = ClaimDrainLocked();
+  }
+  if (submit) executor_->Submit([this] { Drain(); });
+}
+
+void GroupCommitWriter::Drain() {
   for (;;) {
     std::vector<Pending> batch;
     {
-      std::unique_lock lock(mutex_);
-      work_available_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued has been written
+      std::lock_guard lock(mutex_);
+      LB_CHECK(draining_);
+      // Checked under the same lock as every claim: a batch that becomes due after this returns
+      // finds draining_ false and submits a new task.
+      if (!DrainDueLocked()) {
+        draining_ = false;
+        return;
+      }
       size_t batch_bytes = 0;
       // An AppendAt goes alone. Otherwise take at least one proposal, then as many as fit the
       // batch limits, up to the next AppendAt.
@@ -162,19 +184,7 @@ void GroupCommitWriter::StorageLoop() {
     } else {
       WriteBatch(std::move(batch));
     }
-    WaitForDelivery(++posted_batches);
   }
-}
-
-void GroupCommitWriter::WaitForDelivery(uint64_t posted_batches) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || queue_.size() >= options_.batch_records_max) return;
-  }
-  std::unique_lock lock(loop_state_->delivered_mutex);
-  loop_state_->delivered_changed.wait_for(lock, kGroupCommitDeliveryWaitMax, [&] {
-    return loop_state_->delivered_batches >= posted_batches;
-  });
 }
 
 void GroupCommitWriter::WriteBatch(std::vector<Pending> batch) {
@@ -281,16 +291,13 @@ void GroupCommitWriter::WriteAt(Pending at) {
     std::lock_guard lock(mutex_);
     LB_CHECK(queued_bytes_ >= charged_bytes);
     queued_bytes_ -= charged_bytes;
+    ++undelivered_batches_;  // before the post: its delivery must find it counted
   }
   env_.Post([done = std::move(at.at_done), status = std::move(status), durable,
              loop_state = loop_state_]() mutable {
     done(std::move(status));
     if (durable.has_value()) PublishDurable(*loop_state, *durable);
-    {
-      std::lock_guard lock(loop_state->delivered_mutex);
-      ++loop_state->delivered_batches;
-    }
-    loop_state->delivered_changed.notify_one();
+    if (loop_state->writer != nullptr) loop_state->writer->OnBatchDelivered();
   });
 }
 
@@ -328,6 +335,7 @@ void GroupCommitWriter::PostResults(std::vector<Pending> batch,
     stats_.failed_events += failed;
     LB_CHECK(queued_bytes_ >= charged_bytes);
     queued_bytes_ -= charged_bytes;
+    ++undelivered_batches_;  // before the post: its delivery must find it counted
   }
   // One closure per batch: Post keeps the order of one thread's posts, so callbacks run in index
   // order across batches too, and listeners see an index only after its callback ran.
@@ -339,11 +347,7 @@ void GroupCommitWriter::PostResults(std::vector<Pending> batch,
       LB_CHECK(*durable_last_index > loop_state->durable_last_index);
       PublishDurable(*loop_state, *durable_last_index);
     }
-    {
-      std::lock_guard lock(loop_state->delivered_mutex);
-      ++loop_state->delivered_batches;
-    }
-    loop_state->delivered_changed.notify_one();
+    if (loop_state->writer != nullptr) loop_state->writer->OnBatchDelivered();
   });
 }
 

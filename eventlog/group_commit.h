@@ -1,23 +1,30 @@
 #pragma once
 // Group commit: many proposals, one fsync (DESIGN.md "Data path" step 3; the idea of LevelDB's
-// DBImpl::Write writer queue and of Postfix's queue manager, moved onto a thread of its own).
+// DBImpl::Write writer queue and of Postfix's queue manager, moved onto a storage executor).
 //
-// The loop thread calls Append() and returns at once. A dedicated storage thread takes everything
-// queued (up to a batch limit), gives the records consecutive indices, writes them with ONE synced
-// LogStore::Append, then posts the callbacks back to the loop thread through Env::Post, in index
-// order, and after them the durable listeners. The loop thread never waits on fsync.
+// The loop thread calls Append() and returns at once. A drain task on the writer's own serial
+// executor (Env::NewSerialExecutor "lb-log-commit": one thread in production, a step the
+// simulator drives in virtual time) takes everything queued (up to a batch limit), gives the
+// records consecutive indices, writes them with ONE synced LogStore::Append, then posts the
+// callbacks back to the loop thread through Env::Post, in index order, and after them the durable
+// listeners. The loop thread never waits on fsync.
+//
+// When the next batch starts (event driven, no timed wait): when the loop has run the callbacks
+// of the batches already written, or at once when a full batch is queued or the writer is shutting
+// down. Proposers often propose again from their callback (an SMTP session moves to its next
+// message); starting the next batch only once those callbacks ran lets their proposals join it,
+// instead of N proposers splitting into two half-full batches per two fsyncs.
 //
 // Failure model (DESIGN.md "Storage"): after a failed write nobody knows which pages reached the
 // disk, and retrying fsync on the same file can report success for lost data (the PostgreSQL
 // "fsyncgate" lesson). So the first storage error makes the writer read-only for good: that batch
 // and every later Append get IoError. Recovery is a restart, which re-reads the log.
 //
-// Ownership: `env` and `store` must outlive the writer. The writer's thread is the only user of
+// Ownership: `env` and `store` must outlive the writer. The writer's executor is the only user of
 // `store`'s mutating methods while the writer lives; others may Read (see log_store.h).
 
 #include <array>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -25,7 +32,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "appliance/env/env.h"
@@ -38,9 +44,6 @@ namespace lifeboat::eventlog {
 inline constexpr size_t kGroupCommitBatchBytesMax = 8u << 20;    // payload bytes per fsync
 inline constexpr size_t kGroupCommitBatchRecordsMax = 4096;      // records per fsync
 inline constexpr size_t kGroupCommitQueueBytesMax = 256u << 20;  // queued + in-flight payload
-// After posting a batch's callbacks, how long the storage thread waits for the loop to run them
-// before it takes the next batch (see StorageLoop in group_commit.cc).
-inline constexpr std::chrono::microseconds kGroupCommitDeliveryWaitMax{500};
 
 // Histogram buckets exported for metrics. Records per batch: upper bounds 1, 2, 4, ... 4096.
 inline constexpr size_t kBatchRecordsBucketCount = 13;
@@ -84,7 +87,7 @@ class GroupCommitWriter {
   // Runs on the loop thread after each durable batch, after that batch's callbacks.
   using DurableListener = std::function<void(uint64_t durable_last_index)>;
 
-  // Starts the storage thread. The durable index starts at store.last_index().
+  // Makes the writer's executor. The durable index starts at store.last_index().
   GroupCommitWriter(Env& env, LogStore& store, GroupCommitOptions options = {});
   // Shuts down if Shutdown() was not called.
   ~GroupCommitWriter();
@@ -98,7 +101,7 @@ class GroupCommitWriter {
   // Runs on the loop thread, exactly once per AppendAt, with LogStore::AppendAt's outcome.
   using AppendAtDone = std::function<void(Status)>;
   // Loop thread. Queues records that carry their own indices and terms (a Raft follower's
-  // AppendEntries): written by LogStore::AppendAt(records, keep_through) on the storage thread,
+  // AppendEntries): written by LogStore::AppendAt(records, keep_through) on the writer's executor,
   // in queue order with the proposals around it and alone in its batch. A refused call
   // (InvalidArgument, FailedPrecondition) writes nothing and leaves the writer as it was; an
   // IoError makes it read-only like a failed Append. When it wrote, the durable listeners then see
@@ -110,9 +113,9 @@ class GroupCommitWriter {
   // Loop thread, before or while appending.
   void AddDurableListener(DurableListener listener);
 
-  // Loop thread. Writes everything already queued, posts every callback, joins the storage
-  // thread. Later Appends get Unavailable. The posted callbacks run when the loop next runs
-  // posted closures. Idempotent.
+  // Loop thread. Writes everything already queued, posts every callback, shuts the executor down
+  // (SerialExecutor::Shutdown drains it). Later Appends get Unavailable. The posted callbacks run
+  // when the loop next runs posted closures. Idempotent.
   void Shutdown();
 
   // Loop thread: the last index whose callbacks (and listeners) have run.
@@ -128,10 +131,7 @@ class GroupCommitWriter {
   struct LoopState {
     std::vector<DurableListener> listeners;  // loop thread only
     uint64_t durable_last_index = 0;         // loop thread only
-    // Batches whose callbacks have run; the storage thread waits on it.
-    std::mutex delivered_mutex;
-    std::condition_variable delivered_changed;
-    uint64_t delivered_batches = 0;  // guarded by delivered_mutex
+    GroupCommitWriter* writer = nullptr;     // loop thread only; null once shut down
   };
 
   // A proposal (term, payload, done) or, when at_done is set, one AppendAt call.
@@ -145,12 +145,18 @@ class GroupCommitWriter {
     size_t bytes() const;
   };
 
-  void StorageLoop();
-  // Storage thread: waits (bounded) until the loop has run the callbacks of `posted_batches`.
-  void WaitForDelivery(uint64_t posted_batches);
-  // Storage thread: writes one batch and posts its callbacks.
+  // Executor: writes batches while DrainDue(); the one drain task submitted or running.
+  void Drain();
+  // Guarded by mutex_: the queue holds work that may start now (see the header comment).
+  bool DrainDueLocked() const;
+  // Guarded by mutex_: marks a drain task as submitted if one is due and none is; true if the
+  // caller must then submit it (outside the lock).
+  bool ClaimDrainLocked();
+  // Loop thread, from a posted closure: the callbacks of one batch have run.
+  void OnBatchDelivered();
+  // Executor: writes one batch and posts its callbacks.
   void WriteBatch(std::vector<Pending> batch);
-  // Storage thread: one AppendAt call, and its callback.
+  // Executor: one AppendAt call, and its callback.
   void WriteAt(Pending at);
   // Loop thread, from a posted closure: a new durable last index (lower after a replaced suffix).
   static void PublishDurable(LoopState& loop_state, uint64_t durable_last_index);
@@ -172,13 +178,14 @@ class GroupCommitWriter {
   bool shut_down_ = false;
 
   mutable std::mutex mutex_;
-  std::condition_variable work_available_;
-  std::deque<Pending> queue_;  // guarded by mutex_
-  size_t queued_bytes_ = 0;    // queued and in flight; guarded by mutex_
-  bool stopping_ = false;      // guarded by mutex_
-  bool read_only_ = false;     // guarded by mutex_
-  GroupCommitStats stats_;     // guarded by mutex_
-  std::thread thread_;
+  std::deque<Pending> queue_;         // guarded by mutex_
+  size_t queued_bytes_ = 0;           // queued and in flight; guarded by mutex_
+  bool stopping_ = false;             // guarded by mutex_
+  bool draining_ = false;             // guarded by mutex_: a Drain task submitted or running
+  uint64_t undelivered_batches_ = 0;  // guarded by mutex_: posted, callbacks not yet run
+  bool read_only_ = false;            // guarded by mutex_
+  GroupCommitStats stats_;            // guarded by mutex_
+  std::unique_ptr<SerialExecutor> executor_;  // "lb-log-commit"
 };
 
 }  // namespace lifeboat::eventlog

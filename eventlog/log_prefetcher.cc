@@ -4,24 +4,22 @@
 #include <utility>
 
 #include "appliance/env/check.h"
-#include "appliance/env/thread_name.h"
 
 namespace lifeboat::eventlog {
 
-LogPrefetcher::LogPrefetcher(const LogStore& log, uint64_t first, uint64_t last,
+LogPrefetcher::LogPrefetcher(Env& env, const LogStore& log, uint64_t first, uint64_t last,
                              size_t chunk_records, size_t chunk_bytes)
     : log_(log),
       last_(last),
       chunk_records_(chunk_records),
       chunk_bytes_(chunk_bytes),
       next_to_read_(first),
-      next_to_hand_out_(first) {
+      next_to_hand_out_(first),
+      reader_(env.NewSerialExecutor("lb-log-prefetch")) {
   LB_CHECK(first >= 1 && first <= last);
   LB_CHECK(chunk_records > 0 && chunk_bytes > 0);
-  reader_ = std::thread([this] {
-    NameThisThread("lb-log-prefetch");
-    Run();
-  });
+  std::lock_guard lock(mutex_);
+  MaybeSubmitReaderLocked();
 }
 
 LogPrefetcher::~LogPrefetcher() {
@@ -29,55 +27,62 @@ LogPrefetcher::~LogPrefetcher() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
-  changed_.notify_all();
-  reader_.join();
+  reader_->Shutdown();  // a queued ReadAhead sees stopping_ and returns; a read in progress ends
 }
 
-bool LogPrefetcher::ReadChunk(LogChunk& chunk, Status* error) {
+Result<uint64_t> LogPrefetcher::ReadChunk(LogChunk& chunk, uint64_t from) {
   chunk.Clear();
-  const uint64_t read_last = std::min<uint64_t>(last_, next_to_read_ + chunk_records_ - 1);
+  const uint64_t read_last = std::min<uint64_t>(last_, from + chunk_records_ - 1);
   Result<uint64_t> visited = log_.Visit(
-      next_to_read_, read_last,
+      from, read_last,
       [&](const LogRecordView& record) -> Result<VisitNext> {
         chunk.Add(record);
         return chunk.payload_bytes() >= chunk_bytes_ ? VisitNext::kStop : VisitNext::kContinue;
       },
-      LogReadPattern::kBulk);  // read ahead only for long ranges (header)
-  if (!visited.ok()) {
-    *error = visited.status();  // the records already copied are dropped with their chunk
-    return false;
-  }
-  LB_CHECK(!chunk.empty() && chunk.first_index() == next_to_read_ &&
-           chunk.last_index() == *visited);
-  next_to_read_ = *visited + 1;
-  return true;
+      LogReadPattern::kBulk);                  // read ahead only for long ranges (header)
+  if (!visited.ok()) return visited.status();  // the records copied are dropped with the chunk
+  LB_CHECK(!chunk.empty() && chunk.first_index() == from && chunk.last_index() == *visited);
+  return *visited + 1;
 }
 
-void LogPrefetcher::Run() {
-  while (next_to_read_ <= last_) {
-    std::unique_ptr<LogChunk> chunk;
-    {
-      std::unique_lock lock(mutex_);
-      changed_.wait(lock, [this] { return stopping_ || ready_.size() < kLogPrefetchChunksMax; });
-      if (stopping_) return;
-      if (!free_.empty()) {
-        chunk = std::move(free_.back());
-        free_.pop_back();
-      }
-    }
-    if (chunk == nullptr) chunk = std::make_unique<LogChunk>();
-    Status error;
-    const bool read = ReadChunk(*chunk, &error);
-    {
-      std::lock_guard lock(mutex_);
-      if (read) {
-        ready_.push_back(std::move(chunk));
-      } else {
-        error_ = std::move(error);
-      }
-    }
-    changed_.notify_all();
-    if (!read) return;  // the consumer gets the error after the chunks before it, and stops
+void LogPrefetcher::ReadOneChunk(std::unique_lock<std::mutex>& lock) {
+  LB_CHECK(!reading_ && error_.ok() && next_to_read_ <= last_);
+  reading_ = true;
+  std::unique_ptr<LogChunk> chunk;
+  if (!free_.empty()) {
+    chunk = std::move(free_.back());
+    free_.pop_back();
+  }
+  const uint64_t from = next_to_read_;
+  lock.unlock();
+  if (chunk == nullptr) chunk = std::make_unique<LogChunk>();
+  Result<uint64_t> next = ReadChunk(*chunk, from);
+  lock.lock();
+  reading_ = false;
+  if (next.ok()) {
+    next_to_read_ = *next;
+    ready_.push_back(std::move(chunk));
+  } else {
+    error_ = next.status();  // the consumer gets it after the chunks before it, and stops
+  }
+  changed_.notify_all();
+}
+
+void LogPrefetcher::MaybeSubmitReaderLocked() {
+  if (reader_queued_ || reading_ || stopping_ || !error_.ok() || next_to_read_ > last_ ||
+      ready_.size() >= kLogPrefetchChunksMax) {
+    return;
+  }
+  reader_queued_ = true;
+  reader_->Submit([this] { ReadAhead(); });
+}
+
+void LogPrefetcher::ReadAhead() {
+  std::unique_lock lock(mutex_);
+  reader_queued_ = false;
+  while (!stopping_ && !reading_ && error_.ok() && next_to_read_ <= last_ &&
+         ready_.size() < kLogPrefetchChunksMax) {
+    ReadOneChunk(lock);
   }
 }
 
@@ -85,12 +90,18 @@ Result<const LogChunk*> LogPrefetcher::Next() {
   LB_CHECK(next_to_hand_out_ <= last_);
   std::unique_lock lock(mutex_);
   if (handed_out_ != nullptr) free_.push_back(std::move(handed_out_));
-  changed_.wait(lock, [this] { return !ready_.empty() || !error_.ok(); });
-  if (ready_.empty()) return error_;  // sticky: every later call returns it too
+  while (ready_.empty()) {
+    if (!error_.ok()) return error_;  // sticky: every later call returns it too
+    if (reading_) {
+      changed_.wait(lock);  // the reader is inside a read: wait for its end, not for time
+    } else {
+      ReadOneChunk(lock);  // the reader has not started it (or never runs): read it here
+    }
+  }
   handed_out_ = std::move(ready_.front());
   ready_.pop_front();
+  MaybeSubmitReaderLocked();
   lock.unlock();
-  changed_.notify_all();
   next_to_hand_out_ = handed_out_->last_index() + 1;
   return handed_out_.get();
 }

@@ -1,7 +1,8 @@
 #pragma once
-// Reads log records ahead of the projection runner on a helper thread, so that a long replay
-// (Rebuild, a node catching up after downtime) overlaps the LevelDB iteration and the record
-// checksum checks with parsing and applying. The helper walks the log with LogStore::Visit and
+// Reads log records ahead of the projection runner on a serial executor of its own
+// (Env::NewSerialExecutor "lb-log-prefetch"), so that a long replay (Rebuild, a node catching up
+// after downtime) overlaps the LevelDB iteration and the record checksum checks with parsing and
+// applying. The reader walks the log with LogStore::Visit and
 // copies each chunk's payloads into one reused buffer: no allocation per record, and the buffers
 // of consumed chunks are recycled, so a replay of any length allocates a fixed few buffers.
 //
@@ -12,8 +13,14 @@
 // A chunk is handed out only whole: a record that fails its checks (Corruption) fails the chunk
 // that holds it, so no record of that chunk reaches the consumer.
 //
-// Threading: one consumer calls Next(). The helper thread only calls LogStore::Visit, which is
-// safe alongside the log's writer (log_store.h "Threading"). `log` must outlive the prefetcher.
+// Who reads a chunk: the reader task, or, when Next() finds no chunk ready and the reader is not
+// inside a read, the consumer itself. So Next() waits (untimed) only for a read in progress,
+// never for a task that has not started: under the manual Env, whose executor runs only when
+// driven, the consumer reads every chunk itself, deterministically.
+//
+// Threading: one consumer calls Next(). The reader only calls LogStore::Visit, which is safe
+// alongside the log's writer (log_store.h "Threading"). `env` and `log` must outlive the
+// prefetcher.
 
 #include <condition_variable>
 #include <cstddef>
@@ -22,9 +29,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "appliance/env/env.h"
 #include "appliance/env/status.h"
 #include "eventlog/log_store.h"
 
@@ -71,9 +78,9 @@ class LogChunk {
 class LogPrefetcher {
  public:
   // Starts reading records first..last (inclusive, first <= last).
-  LogPrefetcher(const LogStore& log, uint64_t first, uint64_t last, size_t chunk_records,
+  LogPrefetcher(Env& env, const LogStore& log, uint64_t first, uint64_t last, size_t chunk_records,
                 size_t chunk_bytes);
-  // Stops the helper thread (after the chunk in progress) and joins it.
+  // Stops the reader after the chunk in progress and shuts its executor down.
   ~LogPrefetcher();
   LogPrefetcher(const LogPrefetcher&) = delete;
   LogPrefetcher& operator=(const LogPrefetcher&) = delete;
@@ -85,9 +92,15 @@ class LogPrefetcher {
   Result<const LogChunk*> Next();
 
  private:
-  void Run();
-  // Fills `chunk` from next_to_read_; false with `*error` set when the log failed.
-  bool ReadChunk(LogChunk& chunk, Status* error);
+  // Executor: reads chunks while there is room.
+  void ReadAhead();
+  // Guarded by mutex_: submits ReadAhead if it has something to do and is not queued already.
+  void MaybeSubmitReaderLocked();
+  // Called with `lock` held on mutex_ and no read in progress: reads the next chunk (unlocked
+  // meanwhile) and queues it, or records the error.
+  void ReadOneChunk(std::unique_lock<std::mutex>& lock);
+  // Fills `chunk` from `from`; the index after its last record, or the log's error.
+  Result<uint64_t> ReadChunk(LogChunk& chunk, uint64_t from);
 
   const LogStore& log_;
   const uint64_t last_;
@@ -95,15 +108,17 @@ class LogPrefetcher {
   const size_t chunk_bytes_;
 
   std::mutex mutex_;
-  std::condition_variable changed_;
+  std::condition_variable changed_;              // a read ended
   std::deque<std::unique_ptr<LogChunk>> ready_;  // guarded by mutex_
   std::vector<std::unique_ptr<LogChunk>> free_;  // guarded by mutex_: consumed, to reuse
   Status error_;                                 // guarded by mutex_: after the ready chunks
   bool stopping_ = false;                        // guarded by mutex_
-  uint64_t next_to_read_;                        // reader thread only
+  bool reading_ = false;                         // guarded by mutex_: a chunk is being read
+  bool reader_queued_ = false;                   // guarded by mutex_: ReadAhead submitted
+  uint64_t next_to_read_;                        // guarded by mutex_
   uint64_t next_to_hand_out_;                    // consumer only
   std::unique_ptr<LogChunk> handed_out_;         // consumer only
-  std::thread reader_;
+  std::unique_ptr<SerialExecutor> reader_;
 };
 
 }  // namespace lifeboat::eventlog

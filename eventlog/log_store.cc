@@ -94,7 +94,9 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const LogStoreOptions& options)
   LB_RETURN_IF_ERROR(
       FromLevelDb(leveldb::DB::Open(db_options, options.path, &db), "opening log " + options.path));
   store->db_.reset(db);
-  if (store->preallocated_env_ != nullptr) store->preallocated_env_->StartFiller();
+  if (store->preallocated_env_ != nullptr && options.env != nullptr) {
+    store->preallocated_env_->StartFiller(*options.env);
+  }
   LB_RETURN_IF_ERROR(store->LoadRange());
   return store;
 }

@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "appliance/env/env.h"
 #include "appliance/env/status.h"
 #include "eventlog/preallocated_wal_env.h"
 #include "eventlog/wal_file_system.h"
@@ -103,6 +104,9 @@ struct LogStoreOptions {
   // Size of each zero-filled WAL file; 0: a memtable's worth (write_buffer_bytes) plus
   // kWalSpareSlackBytes. Tests make it small so that writes also run past a spare's end.
   uint64_t wal_spare_bytes = 0;
+  // Runs the preallocation's spare filler on one of its executors (preallocated_wal_env.h); must
+  // outlive the store. nullptr: only the spare made at Open is handed out, none is refilled.
+  Env* env = nullptr;
 };
 
 class LogStore {

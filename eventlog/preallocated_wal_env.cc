@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "appliance/env/check.h"
-#include "appliance/env/thread_name.h"
 #include "eventlog/wal_tail.h"
 
 namespace lifeboat::eventlog {
@@ -138,13 +137,12 @@ Result<std::unique_ptr<PreallocatedWalEnv>> PreallocatedWalEnv::Open(
   return env;
 }
 
-void PreallocatedWalEnv::StartFiller() {
-  LB_CHECK(!filler_.joinable());
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    want_spare_ = !spare_ready_;
-  }
-  filler_ = std::thread([this] { FillLoop(); });
+void PreallocatedWalEnv::StartFiller(lifeboat::Env& env) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  LB_CHECK(filler_ == nullptr);
+  filler_ = env.NewSerialExecutor(kWalSpareThreadName);
+  want_spare_ = want_spare_ || !spare_ready_;
+  MaybeFillLocked();
 }
 
 PreallocatedWalEnv::PreallocatedWalEnv(leveldb::Env* target, WalFileSystem* files,
@@ -152,12 +150,38 @@ PreallocatedWalEnv::PreallocatedWalEnv(leveldb::Env* target, WalFileSystem* file
     : leveldb::EnvWrapper(target), files_(files), options_(std::move(options)) {}
 
 PreallocatedWalEnv::~PreallocatedWalEnv() {
+  stopping_ = true;  // a fill in progress gives up between chunks
+  std::unique_ptr<lifeboat::SerialExecutor> filler;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+    filler.swap(filler_);
   }
-  changed_.notify_all();
-  if (filler_.joinable()) filler_.join();
+  if (filler != nullptr) filler->Shutdown();
+}
+
+void PreallocatedWalEnv::MaybeFillLocked() {
+  if (filler_ == nullptr || fill_queued_ || !want_spare_ || stopping_) return;
+  fill_queued_ = true;
+  want_spare_ = false;
+  filler_->Submit([this] { Fill(); });
+}
+
+void PreallocatedWalEnv::Fill() {
+  const bool made = FillSpare();
+  std::lock_guard<std::mutex> lock(mutex_);
+  fill_queued_ = false;
+  // A rename may have come while filling: it found no spare and asked for one; this is it.
+  spare_ready_ = made;
+  if (made) {
+    want_spare_ = false;
+  } else {
+    MaybeFillLocked();  // only if a rename asked again meanwhile: no retry loop on a full disk
+  }
+}
+
+bool PreallocatedWalEnv::spare_ready() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return spare_ready_;
 }
 
 std::string PreallocatedWalEnv::SparePath() const {
@@ -182,8 +206,8 @@ leveldb::Status PreallocatedWalEnv::NewWritableFile(const std::string& name,
     if (spare_ready_) renamed = target()->RenameFile(SparePath(), name).ok();
     spare_ready_ = false;
     want_spare_ = true;  // the next one, whether or not this one is preallocated
+    MaybeFillLocked();   // before StartFiller, want_spare_ waits for it
   }
-  changed_.notify_all();
   if (renamed) {
     std::unique_ptr<OverwriteFile> overwrite;
     if (files_->NewOverwriteFile(name, &overwrite).ok()) {
@@ -195,28 +219,6 @@ leveldb::Status PreallocatedWalEnv::NewWritableFile(const std::string& name,
   }
   plain_files_.fetch_add(1);
   return target()->NewWritableFile(name, file);
-}
-
-bool PreallocatedWalEnv::WaitForSpare(std::chrono::milliseconds bound) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return changed_.wait_for(lock, bound, [this] { return spare_ready_; });
-}
-
-void PreallocatedWalEnv::FillLoop() {
-  NameThisThread(kWalSpareThreadName);
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (true) {
-    changed_.wait(lock, [this] { return stopping_.load() || want_spare_; });
-    if (stopping_) return;
-    want_spare_ = false;
-    lock.unlock();
-    const bool made = FillSpare();
-    lock.lock();
-    // A rename may have come while filling: it found no spare and asked for one; this is it.
-    spare_ready_ = made;
-    if (made) want_spare_ = false;
-    changed_.notify_all();
-  }
 }
 
 bool PreallocatedWalEnv::FillSpare() {

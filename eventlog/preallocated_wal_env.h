@@ -9,10 +9,11 @@
 // does not help (unwritten extents are converted at the first write: 244 us). Under a 10-session
 // SMTP load, the log store's synced write went from 420-460 to 270-290 us on average.
 // LevelDB has no such option (RocksDB recycles WAL files for the same reason), so this Env does it
-// underneath: a thread ("lb-wal-spare") keeps one zero-filled, synced spare file in the log
-// directory; when LevelDB creates its next NNNNNN.log, the spare is renamed to that name. When no
-// spare is ready (startup, a flood outrunning the filler, little free space) LevelDB gets an
-// ordinary file: slower, never blocked.
+// underneath: a filler on a serial executor of the node's Env ("lb-wal-spare",
+// Env::NewSerialExecutor) keeps one zero-filled, fsynced spare file in the log directory; when
+// LevelDB creates its next NNNNNN.log, the spare is renamed to that name. When no spare is ready
+// (startup, a flood outrunning the filler, little free space) LevelDB gets an ordinary file:
+// slower, never blocked.
 //
 // The cost is at recovery: after a crash the live WAL holds zeros after its last record, and a
 // torn last record is followed by zeros rather than the end of the file, which LevelDB's
@@ -28,15 +29,13 @@
 #include <leveldb/env.h>
 
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 
+#include "appliance/env/env.h"
 #include "appliance/env/status.h"
 #include "eventlog/wal_file_system.h"
 
@@ -73,9 +72,10 @@ class PreallocatedWalEnv final : public leveldb::EnvWrapper {
   static Result<std::unique_ptr<PreallocatedWalEnv>> Open(leveldb::Env* target,
                                                           WalFileSystem* files,
                                                           PreallocatedWalOptions options);
-  // Starts the filler; call once DB::Open holds the lock.
-  void StartFiller();
-  ~PreallocatedWalEnv() override;  // stops the filler (between chunks) and joins it
+  // Starts the filler on an executor of `env` (which must outlive this Env); call once DB::Open
+  // holds the lock. Without it, only the spare Open made is handed out, and none is refilled.
+  void StartFiller(lifeboat::Env& env);
+  ~PreallocatedWalEnv() override;  // stops the filler (between chunks) and shuts it down
 
   PreallocatedWalEnv(const PreallocatedWalEnv&) = delete;
   PreallocatedWalEnv& operator=(const PreallocatedWalEnv&) = delete;
@@ -85,25 +85,27 @@ class PreallocatedWalEnv final : public leveldb::EnvWrapper {
   // WAL files LevelDB got preallocated / as ordinary files (metrics and tests).
   uint64_t preallocated_files() const { return preallocated_files_.load(); }
   uint64_t plain_files() const { return plain_files_.load(); }
-  // Waits up to `bound` for a spare to be ready; false if none is (tests).
-  bool WaitForSpare(std::chrono::milliseconds bound);
+  // A spare is ready for the next WAL (tests: after the executor ran the filler).
+  bool spare_ready();
 
  private:
   PreallocatedWalEnv(leveldb::Env* target, WalFileSystem* files, PreallocatedWalOptions options);
-  void FillLoop();
+  // Guarded by mutex_: submits a Fill when a spare is wanted and none is queued or running.
+  void MaybeFillLocked();
+  void Fill();       // executor
   bool FillSpare();  // makes the spare file; false (and no file) on any failure
   std::string SparePath() const;
 
   WalFileSystem* const files_;
   const PreallocatedWalOptions options_;
   std::mutex mutex_;
-  std::condition_variable changed_;
   bool want_spare_ = false;   // guarded by mutex_
   bool spare_ready_ = false;  // guarded by mutex_
+  bool fill_queued_ = false;  // guarded by mutex_: a Fill submitted or running
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> preallocated_files_{0};
   std::atomic<uint64_t> plain_files_{0};
-  std::thread filler_;  // StartFiller
+  std::unique_ptr<lifeboat::SerialExecutor> filler_;  // StartFiller; guarded by mutex_
 };
 
 // Trims each NNNNNN.log in `directory` to its last complete record (wal::FindEnd) and syncs it,

@@ -302,9 +302,10 @@ Status ProjectionRunner::ApplyBatches(const LogStore& log, uint64_t next, uint64
 
   const size_t chunk_records = options_.batch_events_max;
   const bool long_range = target - next >= chunk_records;
-  if (options_.read_ahead && long_range) {
-    // A range longer than one chunk (a rebuild, a catch-up) is read ahead on a helper thread.
-    LogPrefetcher prefetcher(log, next, target, chunk_records, kProjectionReadBytesMax);
+  if (options_.read_ahead && options_.read_ahead_env != nullptr && long_range) {
+    // A range longer than one chunk (a rebuild, a catch-up) is read ahead on an executor.
+    LogPrefetcher prefetcher(*options_.read_ahead_env, log, next, target, chunk_records,
+                             kProjectionReadBytesMax);
     while (next <= target && !stopped) {
       Result<const LogChunk*> chunk = prefetcher.Next();
       if (!chunk.ok()) {

@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "appliance/env/env.h"
 #include "appliance/env/status.h"
 #include "eventlog/log_store.h"
 #include "eventlog/projection.h"
@@ -65,9 +66,11 @@ struct ProjectionRunnerOptions {
   size_t batch_bytes_max = kProjectionBatchBytesMax;
   size_t block_cache_bytes = 8u << 20;
   size_t write_buffer_bytes = 16u << 20;  // larger than LevelDB's 4 MiB: rebuild writes a lot
-  // Read a range longer than one batch ahead on a helper thread (log_prefetcher.h). Off: every
-  // range is parsed in place from LevelDB's memory on the calling thread (one core).
+  // Read a range longer than one batch ahead on a serial executor of `read_ahead_env`
+  // (log_prefetcher.h). Off, or no Env: every range is parsed in place from LevelDB's memory on
+  // the calling thread (one core).
   bool read_ahead = true;
+  Env* read_ahead_env = nullptr;  // must outlive the runner
 };
 
 // What modules use to read projection state: read-only and thread-safe.
@@ -113,7 +116,7 @@ class ProjectionRunner : public StateReader {
   // A commit_index at or below applied_index() is a no-op (after a restart Raft learns the
   // commit index again). Records past log.last_index() are never read. Records are parsed
   // from LogStore::Visit's views, without a copy; a range longer than one batch is read ahead on
-  // a helper thread (log_prefetcher.h) unless options.read_ahead is off.
+  // the read-ahead executor (log_prefetcher.h) unless options.read_ahead is off or has no Env.
   Status ApplyThrough(const LogStore& log, uint64_t commit_index,
                       const BatchCommitted& on_batch = nullptr);
 

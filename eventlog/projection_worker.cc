@@ -10,13 +10,17 @@
 #include <utility>
 
 #include "appliance/env/check.h"
-#include "appliance/env/thread_name.h"
 
 namespace lifeboat::eventlog {
 
 ProjectionWorker::ProjectionWorker(Env& env, ProjectionRunner& runner, const LogStore& log,
                                    AppliedCallback on_applied, ProjectionWorkerOptions options)
-    : env_(env), runner_(runner), log_(log), on_applied_(std::move(on_applied)), options_(options) {
+    : env_(env),
+      runner_(runner),
+      log_(log),
+      on_applied_(std::move(on_applied)),
+      options_(options),
+      applied_index_(runner.applied_index()) {
   LB_CHECK(on_applied_ != nullptr);
   LB_CHECK(options_.linger >= std::chrono::microseconds::zero());
 }
@@ -26,12 +30,14 @@ ProjectionWorker::~ProjectionWorker() {
 }
 
 void ProjectionWorker::Start() {
-  LB_CHECK(!thread_.joinable());
-  thread_ = std::thread([this] {
-    NameThisThread("lb-projections");
-    SetNiceness();
-    Run();
-  });
+  std::lock_guard lock(mutex_);
+  LB_CHECK(executor_ == nullptr && !stopping_);
+  executor_ = env_.NewSerialExecutor("lb-projections");
+  executor_->Submit([this] { SetNiceness(); });
+  if (HasWorkLocked()) {  // notified before the start
+    scheduled_ = true;
+    executor_->Submit([this] { Pass(); });
+  }
 }
 
 void ProjectionWorker::SetNiceness() {
@@ -45,67 +51,82 @@ void ProjectionWorker::SetNiceness() {
   env_.Post([callback = options_.on_nice_refused, refusal] { callback(refusal); });
 }
 
+bool ProjectionWorker::HasWorkLocked() const {
+  return !failed_ && commit_index_ > applied_index_ && commit_index_ > stalled_commit_index_;
+}
+
 void ProjectionWorker::NotifyCommitted(uint64_t commit_index) {
-  bool idle;
-  {
-    std::lock_guard lock(mutex_);
-    commit_index_ = std::max(commit_index_, commit_index);
-    idle = idle_;
+  std::lock_guard lock(mutex_);
+  commit_index_ = std::max(commit_index_, commit_index);
+  // A pending pass reads commit_index_ when it starts or ends: no second one.
+  if (executor_ == nullptr || stopping_ || scheduled_ || !HasWorkLocked()) return;
+  scheduled_ = true;
+  if (options_.linger > std::chrono::microseconds::zero()) {
+    // Timers belong to the loop thread, and this may be another one.
+    env_.Post([this, alive = alive_] {
+      if (*alive) StartLinger();
+    });
+    return;
   }
-  // A working or lingering worker reads commit_index_ when it is done: waking it costs a
-  // context switch for nothing.
-  if (idle) wake_.notify_one();
+  // Under the lock: Stop() sets stopping_ under it before it shuts the executor down.
+  executor_->Submit([this] { Pass(); });
+}
+
+void ProjectionWorker::StartLinger() {
+  linger_timer_ = env_.StartTimer(options_.linger, [this, alive = alive_] {
+    if (!*alive) return;
+    linger_timer_.reset();
+    std::lock_guard lock(mutex_);
+    if (!stopping_) executor_->Submit([this] { Pass(); });
+  });
 }
 
 void ProjectionWorker::Stop() {
+  *alive_ = false;
+  if (linger_timer_.has_value()) env_.CancelTimer(*linger_timer_);
+  linger_timer_.reset();
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  // Not under the lock: the manual Env runs the executor's tasks right here.
+  if (executor_ != nullptr) executor_->Shutdown();
 }
 
-void ProjectionWorker::Run() {
-  for (;;) {
-    uint64_t commit_index = 0;
-    {
-      std::unique_lock lock(mutex_);
-      auto has_work = [this] {
-        return !failed_ && commit_index_ > runner_.applied_index() &&
-               commit_index_ > stalled_commit_index_;
-      };
-      if (!has_work()) {
-        idle_ = true;
-        wake_.wait(lock, [&] { return stopping_ || has_work(); });
-        idle_ = false;
-        if (!stopping_ && options_.linger > std::chrono::microseconds::zero()) {
-          // Stop() still wakes it: it notifies whatever the worker is doing.
-          wake_.wait_for(lock, options_.linger, [this] { return stopping_; });
-        }
-      }
-      if (stopping_) return;
-      commit_index = commit_index_;
+void ProjectionWorker::Pass() {
+  uint64_t commit_index = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      scheduled_ = false;
+      return;
     }
-    // Progress is posted after every batch, so the loop hears of it during a long catch-up
-    // (a rebuild, a follower far behind), and Stop() waits for at most one batch.
-    AppliedCallback callback = on_applied_;  // the closures must not touch `this`: it may be gone
-    uint64_t applied_before = runner_.applied_index();
-    Status status = runner_.ApplyThrough(log_, commit_index, [&](uint64_t applied) {
-      env_.Post([callback, applied] { callback(applied); });
-      std::lock_guard lock(mutex_);
-      return !stopping_;
-    });
-    if (!status.ok()) {
-      failed_ = true;
-      env_.Post([callback, status] { callback(status); });
-      continue;
-    }
-    if (runner_.applied_index() == applied_before) {
-      // The log does not hold the notified index yet (ApplyThrough never reads past its end):
-      // wait for a higher notification instead of spinning.
-      stalled_commit_index_ = commit_index;
-    }
+    commit_index = commit_index_;
+  }
+  // Progress is posted after every batch, so the loop hears of it during a long catch-up
+  // (a rebuild, a follower far behind), and Stop() waits for at most one batch.
+  AppliedCallback callback = on_applied_;  // the closures must not touch `this`: it may be gone
+  const uint64_t applied_before = runner_.applied_index();
+  Status status = runner_.ApplyThrough(log_, commit_index, [&](uint64_t applied) {
+    env_.Post([callback, applied] { callback(applied); });
+    std::lock_guard lock(mutex_);
+    return !stopping_;
+  });
+  std::lock_guard lock(mutex_);
+  applied_index_ = runner_.applied_index();
+  if (!status.ok()) {
+    failed_ = true;
+    env_.Post([callback, status] { callback(status); });
+  } else if (applied_index_ == applied_before) {
+    // The log does not hold the notified index yet (ApplyThrough never reads past its end):
+    // wait for a higher notification instead of spinning.
+    stalled_commit_index_ = commit_index;
+  }
+  // Commits that arrived during the pass are folded at once: lingering is for an idle worker.
+  if (!stopping_ && HasWorkLocked()) {
+    executor_->Submit([this] { Pass(); });
+  } else {
+    scheduled_ = false;
   }
 }
 

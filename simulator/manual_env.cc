@@ -1,10 +1,106 @@
 #include "simulator/manual_env.h"
 
+#include <atomic>
+#include <utility>
+
 #include "appliance/env/check.h"
 
 namespace lifeboat::simulator {
 
-ManualEnv::ManualEnv(uint64_t seed, WallTime wall_start) : wall_start_(wall_start), random_(seed) {}
+struct ManualEnv::WorkQueue {
+  struct Item {
+    uint64_t executor_id = 0;  // 0: RunOffLoop work
+    std::function<void()> task;
+  };
+  std::mutex mutex;
+  std::deque<Item> items;         // guarded by mutex
+  uint64_t next_executor_id = 1;  // guarded by mutex
+
+  void Push(uint64_t executor_id, std::function<void()> task) {
+    std::lock_guard lock(mutex);
+    items.push_back({executor_id, std::move(task)});
+  }
+  // The first queued item (of `executor_id`, or of anyone when 0); null when none.
+  std::function<void()> Take(uint64_t executor_id) {
+    std::lock_guard lock(mutex);
+    for (auto it = items.begin(); it != items.end(); ++it) {
+      if (executor_id != 0 && it->executor_id != executor_id) continue;
+      std::function<void()> task = std::move(it->task);
+      items.erase(it);
+      return task;
+    }
+    return nullptr;
+  }
+};
+
+namespace {
+
+// Its tasks run on whichever thread drives the env, one at a time: serial by construction.
+class ManualSerialExecutor final : public SerialExecutor {
+ public:
+  explicit ManualSerialExecutor(std::shared_ptr<ManualEnv::WorkQueue> queue) : queue_(queue) {
+    std::lock_guard lock(queue_->mutex);
+    id_ = queue_->next_executor_id++;
+  }
+  ~ManualSerialExecutor() override { Shutdown(); }
+
+  void Submit(std::function<void()> task) override {
+    LB_CHECK(task != nullptr);
+    LB_CHECK(!shut_down_);  // env.h: no Submit after Shutdown() returned
+    queue_->Push(id_, std::move(task));
+  }
+
+  void Shutdown() override {
+    // Drains here and now: a shut-down executor leaves nothing behind in the env's queue.
+    while (std::function<void()> task = queue_->Take(id_)) task();
+    shut_down_ = true;
+  }
+
+ private:
+  std::shared_ptr<ManualEnv::WorkQueue> queue_;
+  uint64_t id_ = 0;
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace
+
+ManualEnv::ManualEnv(uint64_t seed, WallTime wall_start)
+    : wall_start_(wall_start), random_(seed), work_(std::make_shared<WorkQueue>()) {}
+
+void ManualEnv::RunOffLoop(std::function<void()> work, std::function<void()> then_on_loop) {
+  LB_CHECK(work != nullptr);
+  work_->Push(0, [this, work = std::move(work), then_on_loop = std::move(then_on_loop)]() mutable {
+    work();
+    if (then_on_loop != nullptr) Post(std::move(then_on_loop));
+  });
+}
+
+std::unique_ptr<SerialExecutor> ManualEnv::NewSerialExecutor(std::string) {
+  return std::make_unique<ManualSerialExecutor>(work_);
+}
+
+size_t ManualEnv::RunWorkers() {
+  size_t ran = 0;
+  while (std::function<void()> task = work_->Take(0)) {
+    task();
+    ++ran;
+  }
+  return ran;
+}
+
+size_t ManualEnv::RunUntilIdle() {
+  size_t ran = 0;
+  for (;;) {
+    const size_t step = RunPosted() + RunWorkers();
+    if (step == 0) return ran;
+    ran += step;
+  }
+}
+
+size_t ManualEnv::pending_work() const {
+  std::lock_guard lock(work_->mutex);
+  return work_->items.size();
+}
 
 MonoTime ManualEnv::MonotonicNow() {
   return now_;
@@ -64,24 +160,24 @@ size_t ManualEnv::RunPosted() {
 }
 
 bool ManualEnv::FireNextTimer() {
-  RunPosted();
+  RunUntilIdle();
   if (timers_.empty()) return false;
   auto it = timers_.begin();
   now_ = std::max(now_, it->first.first);
   auto callback = std::move(it->second);
   timers_.erase(it);
   callback();
-  RunPosted();
+  RunUntilIdle();
   return true;
 }
 
 void ManualEnv::Advance(Duration by) {
   LB_CHECK(by >= Duration::zero());
   const MonoTime target = now_ + by;
-  RunPosted();
+  RunUntilIdle();
   while (!timers_.empty() && timers_.begin()->first.first <= target) FireNextTimer();
   now_ = target;
-  RunPosted();
+  RunUntilIdle();
 }
 
 }  // namespace lifeboat::simulator

@@ -26,9 +26,10 @@ int RebuildCommand(const Args& arguments) {
   NodeProjections projections = MakeProjections(config->smtp.domains);
   eventlog::ProjectionRunnerOptions options;
   options.path = config->node.data_dir + "/" + std::string(kStateDirName);
-  // The CLI's clock is the production Env's, for the progress line only (env.h).
+  // The production Env: its clock for the progress line, its executor to read the log ahead.
   auto env = LibeventEnv::Create();
   if (!env.ok()) return Fail("rebuild: " + env.status().ToString());
+  options.read_ahead_env = env->get();
   ProgressLine progress = ProgressLine::ForTerminal(stderr, **env);
   const uint64_t total = (*log)->last_index();
   eventlog::ProjectionRunner::BatchCommitted on_batch;

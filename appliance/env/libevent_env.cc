@@ -69,6 +69,7 @@ Result<std::unique_ptr<LibeventEnv>> LibeventEnv::Create() {
 }
 
 LibeventEnv::~LibeventEnv() {
+  workers_.reset();  // runs the queued work; its continuations stay queued, unrun
   network_.reset();
   for (auto& [id, timer] : timers_) event_free(timer->ev);
   timers_.clear();
@@ -168,6 +169,14 @@ void LibeventEnv::Post(std::function<void()> closure) {
   }
   // Thread-safe because EnableLibeventThreads ran before the base was made.
   event_active(posted_event_, 0, 0);
+}
+
+void LibeventEnv::RunOffLoop(std::function<void()> work, std::function<void()> then_on_loop) {
+  workers_->Run(std::move(work), std::move(then_on_loop));
+}
+
+std::unique_ptr<SerialExecutor> LibeventEnv::NewSerialExecutor(std::string name) {
+  return std::make_unique<ThreadSerialExecutor>(std::move(name));
 }
 
 void LibeventEnv::OnPosted(int, short, void* arg) {

@@ -6,9 +6,12 @@
 // Only appliance/ sees event_base (STYLE.md rule 3): the network (appliance/net/, reached as
 // network()) and the HTTP driver get it from base(); cores only ever see the Env interface.
 //
+// Work off the loop runs on real named threads (thread_workers.h): a pool of up to
+// kWorkerThreadsMax "lb-worker-N" threads for RunOffLoop, one thread per SerialExecutor.
+//
 // Threading: Create() and Run() on the thread that becomes the loop thread. MonotonicNow,
-// WallNow, RandomU64, Post and Stop are thread-safe; StartTimer, CancelTimer, OnSignal and
-// network() are loop thread only.
+// WallNow, RandomU64, Post, RunOffLoop, NewSerialExecutor and Stop are thread-safe; StartTimer,
+// CancelTimer, OnSignal and network() are loop thread only.
 
 #include <cstdint>
 #include <deque>
@@ -20,6 +23,7 @@
 
 #include "appliance/env/env.h"
 #include "appliance/env/status.h"
+#include "appliance/env/thread_workers.h"
 
 struct event_base;
 struct event;
@@ -45,6 +49,8 @@ class LibeventEnv : public Env {
   void Post(std::function<void()> closure) override;
   // TCP on this loop, OpenSSL for TLS (appliance/net/libevent_network.h).
   Network& network() override;
+  void RunOffLoop(std::function<void()> work, std::function<void()> then_on_loop) override;
+  std::unique_ptr<SerialExecutor> NewSerialExecutor(std::string name) override;
 
   // Runs the loop until Stop() is called. Posted closures and timers run inside.
   Status Run();
@@ -79,6 +85,9 @@ class LibeventEnv : public Env {
   std::mutex posted_mutex_;
   std::deque<std::function<void()>> posted_;       // guarded by posted_mutex_
   std::unique_ptr<net::LibeventNetwork> network_;  // uses base_: destroyed before it is freed
+  // Reset first by the destructor: its threads post into posted_ until joined.
+  std::unique_ptr<ThreadWorkerPool> workers_ =
+      std::make_unique<ThreadWorkerPool>(*this, kWorkerThreadsMax, "lb-worker");
 };
 
 }  // namespace lifeboat

@@ -24,7 +24,8 @@ class DeliveryPlanner {
  public:
   virtual ~DeliveryPlanner() = default;
   // The mailboxes and folders a message is filed in (lists expanded, journal copies sorted into
-  // Inbox/Sent). Called on the loop thread; answers from memory.
+  // Inbox/Sent). Called off the loop, on the SMTP server's intake executor (one task at a time);
+  // answers from memory (a thread-safe directory view).
   virtual PlannedMail Plan(const smtp::MailProposal& mail, events::MailSource source) const = 0;
 };
 

@@ -1,8 +1,7 @@
 #include "appliance/smtp/smtp_connection.h"
 
-#include <openssl/sha.h>
-
 #include "appliance/smtp/smtp_server.h"
+#include "modules/mailbox/mail_received_event.h"
 
 namespace lifeboat::smtp_driver {
 
@@ -103,30 +102,50 @@ void SmtpConnection::Propose(smtp::MailProposal mail) {
     return;  // Perform() takes the 452 the session just queued on its next round
   }
   std::string mail_id = server_.NewMailId();
-  PlannedMail plan;
-  if (intake.planner != nullptr) plan = intake.planner->Plan(mail, source_);
-  if (plan.replacement_raw.has_value()) mail.raw = std::move(*plan.replacement_raw);
-  events::Event event;
-  events::MailReceived* received = event.mutable_mail_received();
-  received->set_mail_id(mail_id);
-  received->set_mail_from(mail.mail_from);
-  for (const std::string& rcpt : mail.rcpt_to) received->add_rcpt_to(rcpt);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(mail.raw.data()), mail.raw.size(), digest);
-  received->set_body_sha256(digest, sizeof digest);
-  received->set_helo(mail.helo);
-  received->set_peer_address(mail.peer_address);
-  received->set_tls_version(mail.tls_version);
-  received->set_tls_cipher(mail.tls_cipher);
-  received->set_source(source_);
-  received->set_smtputf8(mail.smtputf8);
-  received->set_body_8bitmime(mail.body_8bitmime);
-  for (events::MailDelivery& delivery : plan.deliveries) {
-    *received->add_deliveries() = std::move(delivery);
+  // Planning (directory lookups, a journal report's MIME parse) and the event with its SHA-256
+  // run on the server's intake executor, off the loop; the loop only proposes the result. The
+  // task borrows the planner and the Env, which outlive the executor (smtp_server.h), and never
+  // touches this connection: its result comes back by Post, checked against `alive_`.
+  server_.intake_executor_->Submit([&env = server_.env_, planner = intake.planner, source = source_,
+                                    mail = std::move(mail), mail_id, alive = alive_,
+                                    this]() mutable {
+    auto event =
+        std::make_shared<events::Event>(BuildEvent(planner, source, std::move(mail), mail_id));
+    env.Post([this, alive, event, mail_id = std::move(mail_id)]() mutable {
+      // The client left before the event was built: nothing was acknowledged, so nothing is
+      // proposed (the sender retries).
+      if (!*alive) return;
+      ProposeBuilt(std::move(*event), std::move(mail_id));
+    });
+  });
+}
+
+events::Event SmtpConnection::BuildEvent(const DeliveryPlanner* planner, events::MailSource source,
+                                         smtp::MailProposal mail, const std::string& mail_id) {
+  mailbox::FilingPlan plan;
+  if (planner != nullptr) {
+    PlannedMail planned = planner->Plan(mail, source);
+    plan.deliveries = std::move(planned.deliveries);
+    plan.replacement_raw = std::move(planned.replacement_raw);
   }
-  received->set_raw(std::move(mail.raw));
+  mailbox::AcceptedMail accepted;
+  accepted.mail_id = mail_id;
+  accepted.mail_from = std::move(mail.mail_from);
+  accepted.rcpt_to = std::move(mail.rcpt_to);
+  accepted.raw = std::move(mail.raw);
+  accepted.helo = std::move(mail.helo);
+  accepted.peer_address = std::move(mail.peer_address);
+  accepted.tls_version = std::move(mail.tls_version);
+  accepted.tls_cipher = std::move(mail.tls_cipher);
+  accepted.source = source;
+  accepted.smtputf8 = mail.smtputf8;
+  accepted.body_8bitmime = mail.body_8bitmime;
+  return mailbox::BuildMailReceivedEvent(std::move(accepted), std::move(plan));
+}
+
+void SmtpConnection::ProposeBuilt(events::Event event, std::string mail_id) {
   ++server_.stats_.messages_proposed;
-  intake.proposer->Propose(
+  server_.intake_.proposer->Propose(
       std::move(event), [this, alive = alive_, mail_id](Result<uint64_t> index) {
         if (!*alive) return;  // the client left; the mail is stored all the same (or not, on error)
         OnCommitted(std::move(index), mail_id);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "appliance/env/network.h"
+#include "appliance/smtp/mail_intake.h"
 #include "eventlog/events.pb.h"
 #include "modules/smtp/policy/admission.h"
 #include "modules/smtp/session.h"
@@ -35,6 +36,11 @@ class SmtpConnection : public ByteStream::Handler {
   void Perform();
   void PerformEach(std::vector<smtp::Action>& actions);
   void Propose(smtp::MailProposal mail);
+  // The server's intake executor: files the mail (planner) and builds its MailReceived event.
+  static events::Event BuildEvent(const DeliveryPlanner* planner, events::MailSource source,
+                                  smtp::MailProposal mail, const std::string& mail_id);
+  // Loop thread, once the executor built the event: proposes it.
+  void ProposeBuilt(events::Event event, std::string mail_id);
   void OnCommitted(Result<uint64_t> index, std::string mail_id);
   void OnDeadlineTimer();
   void UpdateReading();

@@ -85,6 +85,9 @@ class SmtpServer {
   // Refused connections until their 421 has left (ids shared with connections_).
   std::map<uint64_t, std::unique_ptr<Refusal>> refusals_;
   SmtpServerStats stats_;
+  // Plans accepted mail and builds its event off the loop (smtp_connection.cc Propose). Last, so
+  // destroyed first: it drains before anything it borrows (the planner) goes.
+  std::unique_ptr<SerialExecutor> intake_executor_ = env_.NewSerialExecutor("lb-smtp-intake");
 };
 
 }  // namespace lifeboat::smtp_driver

@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "appliance/env/thread_name.h"
 #include "modules/directory/propose_events.h"
 
 namespace lifeboat::directory {
@@ -26,7 +25,7 @@ DirectorySync::DirectorySync(Env& env, LdapSource& source, DirectoryView& view,
 DirectorySync::~DirectorySync() {
   Stop();
   shared_->alive = false;
-  if (worker_.joinable()) worker_.join();
+  if (executor_ != nullptr) executor_->Shutdown();  // a fetch in flight ends first
 }
 
 void DirectorySync::SyncNow(SyncMode mode, bool confirm_mass_deprovision,
@@ -36,14 +35,13 @@ void DirectorySync::SyncNow(SyncMode mode, bool confirm_mass_deprovision,
     return;
   }
   running_ = true;
-  if (worker_.joinable()) worker_.join();  // the previous worker has posted its result: done
+  if (executor_ == nullptr) executor_ = env_.NewSerialExecutor("lb-dir-sync");
   std::optional<SourceSyncInfo> last = projection_.LastSync(options_.sync.source);
   std::string cookie = last ? last->last.cookie() : "";
   SyncOptions sync_options = options_.sync;
   sync_options.confirm_mass_deprovision = confirm_mass_deprovision;
   std::shared_ptr<Shared> shared = shared_;
-  worker_ = std::thread([this, shared, mode, cookie, sync_options, done]() mutable {
-    NameThisThread("lb-dir-sync");
+  executor_->Submit([this, shared, mode, cookie, sync_options, done]() mutable {
     Result<std::vector<events::Event>> events = [&]() -> Result<std::vector<events::Event>> {
       Result<SyncInput> input = source_.Fetch(mode, cookie);
       if (!input.ok()) return input.status();

@@ -1,7 +1,8 @@
 #pragma once
 // The directory sync loop: what the node runs to keep the directory projection in step with
-// AD / LDAP. One sync = fetch (LdapSource, blocking, on a worker thread) -> ComputeSync against
-// the view's snapshot (same worker) -> propose the events in order (loop thread). The next sync
+// AD / LDAP. One sync = fetch (LdapSource, blocking, on the sync's serial executor
+// "lb-dir-sync", Env::NewSerialExecutor) -> ComputeSync against the view's snapshot (same task) ->
+// propose the events in order (loop thread). The next sync
 // starts only after every event of the previous one is durable, so the snapshot it diffs against
 // already holds them (the projection applies committed events before the loop runs again).
 //
@@ -25,7 +26,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "appliance/env/env.h"
 #include "eventlog/proposer.h"
@@ -83,7 +83,7 @@ class DirectorySync {
   eventlog::Proposer& proposer_;
   DirectorySyncOptions options_;
   std::shared_ptr<Shared> shared_;
-  std::thread worker_;
+  std::unique_ptr<SerialExecutor> executor_;  // made by the first sync
   std::atomic<bool> running_{false};
   bool started_ = false;
   std::optional<TimerId> timer_;

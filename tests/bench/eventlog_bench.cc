@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "appliance/env/check.h"
+#include "appliance/env/thread_workers.h"
 #include "eventlog/events.pb.h"
 #include "eventlog/group_commit.h"
 #include "eventlog/log_record_format.h"
@@ -77,6 +78,13 @@ class BenchEnv : public Env {
     posted_available_.notify_one();
   }
 
+  void RunOffLoop(std::function<void()> work, std::function<void()> then_on_loop) override {
+    workers_.Run(std::move(work), std::move(then_on_loop));
+  }
+  std::unique_ptr<SerialExecutor> NewSerialExecutor(std::string name) override {
+    return std::make_unique<ThreadSerialExecutor>(std::move(name));
+  }
+
   // Runs posted closures, blocking for more, until `done()` holds.
   void RunUntil(const std::function<bool()>& done) {
     while (!done()) {
@@ -95,6 +103,7 @@ class BenchEnv : public Env {
   std::condition_variable posted_available_;
   std::deque<std::function<void()>> posted_;
   uint64_t random_state_ = 88172645463325252ull;
+  ThreadWorkerPool workers_{*this, kWorkerThreadsMax, "bench-worker"};  // last: joined first
 };
 
 double SecondsSince(Clock::time_point start) {
@@ -208,6 +217,7 @@ struct LogUnderTest {
   explicit LogUnderTest(const std::string& path) {
     eventlog::LogStoreOptions options;
     options.path = path;
+    options.env = &env;  // refills the WAL spare, as the node does
     Result<std::unique_ptr<eventlog::LogStore>> opened = eventlog::LogStore::Open(options);
     LB_CHECK(opened.ok());
     store = std::move(opened).value();

@@ -2,8 +2,10 @@
 # Determinism is enforced, not hoped for (DESIGN.md "Determinism"; STYLE.md rules 1-3).
 #
 # Fails when product code reads a clock or a random source outside the Env implementations,
-# calls libevent outside appliance/, or makes a socket outside the network implementation. The
-# simulator depends on this: one seed must replay a run.
+# starts a thread or waits on a condition variable with a timeout outside them, calls libevent
+# outside appliance/, or makes a socket outside the network implementation. The simulator depends
+# on this: one seed must replay a run, so work leaves the loop only through the Env (RunOffLoop,
+# NewSerialExecutor), waits only on events, and reaches the network only through Env::network().
 #
 # Sockets (DESIGN.md "Determinism": sockets reach the drivers through the Env's network,
 # appliance/env/network.h). Banned outside the network implementation:
@@ -28,8 +30,15 @@ env_impls='^appliance/env/libevent_env\.(cc|h)$'
 # implementations; and the CLI's blocking client of the admin API, which runs in the `lifeboat`
 # command's own process, never inside a node.
 network_impls='^(appliance/net/.*|appliance/env/libevent_env\.(cc|h)|appliance/admin/admin_client\.cc)$'
+# The only files allowed to start threads and wait with a timeout: the production Env and its
+# threads, the manual Env (its WaitForPosted serves tests whose workers really run on threads),
+# and the fault-injection disk. The disk counts as an Env implementation here: it is the
+# simulator's file layer (a leveldb::Env), test tooling whose WaitForHeldSync bounds a test's
+# wait for a storage thread held in fsync; it is not exempt from the clock rule.
+thread_impls='^(appliance/env/(libevent_env|thread_workers)\.(cc|h)|simulator/(manual_env|fault_injection_env)\.(cc|h))$'
 
 clock_random='std::chrono::[a-z_]*clock::now|_clock::now[[:space:]]*\(|(^|[^.>:_[:alnum:]-])time[[:space:]]*\(|std::time[[:space:]]*\(|(^|[^_[:alnum:]])s?rand[[:space:]]*\(|random_device|clock_gettime|gettimeofday|getrandom|RAND_bytes|arc4random|std::mt19937'
+threads='std::j?thread([^_[:alnum:]]|$)|(^|[^_[:alnum:]])pthread_create[[:space:]]*\(|(^|[^_[:alnum:]])(wait_for|wait_until)[[:space:]]*\('
 libevent='(^|[^_[:alnum:]])(event_base_|bufferevent_|evhttp_|evconnlistener_|evtimer_|event_new|evsignal_|evdns_)'
 socket_calls='(^|^::|[^_[:alnum:].>:]|[^_[:alnum:]:]::)(socket|connect|accept4?|bind|listen|getaddrinfo)[[:space:]]*\(|(^|[^_[:alnum:]])(evconnlistener_|bufferevent_socket_)'
 
@@ -59,6 +68,15 @@ while IFS= read -r file; do
     hits=$(code_of "$file" | grep -nE "$socket_calls" || true)
     if [ -n "$hits" ]; then
       echo "$file: socket call outside the network implementation (use Env::network()):" >&2
+      echo "$hits" | sed 's/^/  /' >&2
+      failed=1
+    fi
+  fi
+  if [[ ! $file =~ $thread_impls ]]; then
+    hits=$(code_of "$file" | grep -nE "$threads" || true)
+    if [ -n "$hits" ]; then
+      echo "$file: thread or timed wait outside the Env implementations (use Env::RunOffLoop," \
+        "Env::NewSerialExecutor, Env timers):" >&2
       echo "$hits" | sed 's/^/  /' >&2
       failed=1
     fi

@@ -248,8 +248,8 @@ member: cn=staff,ou=groups,dc=example,dc=test
 TEST_F(SlapdSyncTest, PeriodicSyncRunsAtOnceThenEveryInterval) {
   SyncHarness h(options_, {"example.test"});
   auto wait_for_syncs = [&](uint64_t count) {
-    // The sync's worker thread posts to the manual Env: run what it posted, check, and wait
-    // for its next post.
+    // The manual Env runs the sync's fetch and what it posts: run them, check, and wait for a
+    // post from another thread (if any).
     auto done = [&] {
       std::optional<SourceSyncInfo> last = h.projection().LastSync("ldap");
       return last && h.sync().status().events_proposed > 0 && !h.sync().status().running &&
@@ -257,7 +257,7 @@ TEST_F(SlapdSyncTest, PeriodicSyncRunsAtOnceThenEveryInterval) {
     };
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
-      h.env().RunPosted();
+      h.env().RunUntilIdle();
       if (done()) return true;
       h.env().WaitForPosted(std::chrono::milliseconds(500));
     }

@@ -74,10 +74,13 @@ class SyncHarness {
       finished = true;
       outcome = s;
     });
-    // The worker thread posts its outcome: wait for posts, not for time.
+    // The manual Env runs the fetch (the sync's executor task) and what it posts here; the
+    // proposer may answer from another thread: wait for posts, not for time.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     while (!finished && std::chrono::steady_clock::now() < deadline) {
-      if (env_.RunPosted() == 0 && !finished) env_.WaitForPosted(std::chrono::milliseconds(500));
+      if (env_.RunUntilIdle() == 0 && !finished) {
+        env_.WaitForPosted(std::chrono::milliseconds(500));
+      }
     }
     EXPECT_TRUE(finished) << "sync did not finish within 120 s";
     if (events != nullptr) {

@@ -1,12 +1,16 @@
-// The production Env on a real event_base: timers, cancel, cross-thread Post.
+// The production Env on a real event_base: timers, cancel, cross-thread Post, work off the loop
+// on named threads.
 #include "appliance/env/libevent_env.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include "appliance/env/thread_name.h"
 
 namespace lifeboat {
 namespace {
@@ -100,6 +104,67 @@ TEST(LibeventEnvTest, ClocksAndRandomness) {
   EXPECT_GT(env->WallNow().count(), 1'577'836'800'000'000);
   // 64 random bits twice alike has probability 2^-64.
   EXPECT_NE(env->RandomU64(), env->RandomU64());
+}
+
+// The name the kernel holds for the calling thread (pthread_setname_np through NameThisThread).
+std::string ThisThreadName() {
+  char name[kThreadNameBytesMax + 1] = {};
+  pthread_getname_np(pthread_self(), name, sizeof(name));
+  return name;
+}
+
+TEST(LibeventEnvTest, RunOffLoopWorksOnANamedWorkerAndContinuesOnTheLoop) {
+  auto env = MakeEnv();
+  const std::thread::id loop_thread = std::this_thread::get_id();
+  constexpr int kItems = 50;
+  std::atomic<int> off_loop{0};
+  std::atomic<int> named{0};
+  int continued_on_loop = 0;
+  bool timed_out = false;
+  env->StartTimer(kTestDeadline, [&] {
+    timed_out = true;
+    env->Stop();
+  });
+  for (int i = 0; i < kItems; ++i) {
+    env->RunOffLoop(
+        [&] {
+          off_loop += std::this_thread::get_id() != loop_thread;
+          named += ThisThreadName().rfind("lb-worker-", 0) == 0;
+        },
+        [&] {
+          continued_on_loop += std::this_thread::get_id() == loop_thread;
+          if (continued_on_loop == kItems) env->Stop();
+        });
+  }
+  ASSERT_TRUE(env->Run().ok());
+  EXPECT_FALSE(timed_out);
+  EXPECT_EQ(off_loop.load(), kItems);
+  EXPECT_EQ(named.load(), kItems);
+  EXPECT_EQ(continued_on_loop, kItems);
+}
+
+TEST(LibeventEnvTest, SerialExecutorRunsInOrderOneAtATimeAndShutdownDrains) {
+  auto env = MakeEnv();
+  std::unique_ptr<SerialExecutor> executor = env->NewSerialExecutor("lb-test-serial");
+  constexpr int kTasks = 1000;
+  std::vector<int> ran;  // touched by the executor's tasks only, read after Shutdown
+  std::atomic<int> running{0};
+  std::atomic<bool> overlapped{false};
+  std::atomic<bool> named{true};
+  for (int i = 0; i < kTasks; ++i) {
+    executor->Submit([&, i] {
+      if (++running != 1) overlapped = true;
+      if (ThisThreadName() != "lb-test-serial") named = false;
+      ran.push_back(i);
+      --running;
+    });
+  }
+  executor->Shutdown();  // returns once every task ran
+  ASSERT_EQ(ran.size(), static_cast<size_t>(kTasks));
+  for (int i = 0; i < kTasks; ++i) EXPECT_EQ(ran[i], i);
+  EXPECT_FALSE(overlapped.load());
+  EXPECT_TRUE(named.load());
+  executor->Shutdown();  // idempotent
 }
 
 }  // namespace

@@ -21,6 +21,8 @@ class FixedClockEnv : public Env {
   void CancelTimer(TimerId) override {}
   uint64_t RandomU64() override { return 0x0123456789abcdefull; }
   void Post(std::function<void()>) override {}
+  void RunOffLoop(std::function<void()>, std::function<void()>) override {}
+  std::unique_ptr<SerialExecutor> NewSerialExecutor(std::string) override { return nullptr; }
 };
 
 TEST(SelfSignedCertificateTest, WritesAMatchingP256CertificateAndPrivateKey) {

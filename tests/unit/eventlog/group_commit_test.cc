@@ -1,5 +1,7 @@
 // Group commit: the loop thread proposes, the storage thread fsyncs batches, callbacks come back
-// in index order after durability; limits and storage failures.
+// in index order after durability; limits and storage failures. The first fixture runs the
+// writer's executor on a real thread (a sync held in the disk while the test appends); the
+// second on a plain ManualEnv, where the test decides every interleaving of loop and storage.
 
 #include "eventlog/group_commit.h"
 
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "simulator/fault_injection_env.h"
+#include "simulator/manual_env.h"
 #include "tests/unit/eventlog/store_test_support.h"
 
 namespace lifeboat::eventlog {
@@ -275,6 +278,106 @@ TEST_F(GroupCommitTest, ConcurrentReadersSeeOnlyDurableRecords) {
   reader.join();
   ASSERT_TRUE(finished);
   EXPECT_EQ(bad_reads.load(), 0);
+}
+
+// The writer under a ManualEnv: no thread; the drain task runs when the test runs the workers.
+class GroupCommitManualEnvTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    disk_ = std::make_unique<simulator::FaultInjectionEnv>(leveldb::Env::Default(), 7);
+    LogStoreOptions options;
+    options.path = dir_.path();
+    options.leveldb_env = disk_.get();
+    Result<std::unique_ptr<LogStore>> store = LogStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+  }
+
+  void StartWriter(GroupCommitOptions options = {}) {
+    writer_ = std::make_unique<GroupCommitWriter>(env_, *store_, options);
+  }
+
+  // A callback that records the result.
+  GroupCommitWriter::Done Record() {
+    return [this](Result<uint64_t> index) { results_.push_back(std::move(index)); };
+  }
+
+  TempDir dir_;
+  simulator::ManualEnv env_{1};
+  std::unique_ptr<simulator::FaultInjectionEnv> disk_;
+  std::unique_ptr<LogStore> store_;
+  std::unique_ptr<GroupCommitWriter> writer_;
+  std::vector<Result<uint64_t>> results_;
+};
+
+TEST_F(GroupCommitManualEnvTest, ProposalsMadeFromCallbacksJoinTheNextBatch) {
+  StartWriter();
+  // A proposer that proposes again from its callback, as an SMTP session does.
+  writer_->Append(1, "first", [&](Result<uint64_t> index) {
+    results_.push_back(std::move(index));
+    writer_->Append(1, "from the callback", Record());
+  });
+  EXPECT_EQ(env_.pending_work(), 1u) << "the drain task is queued at once";
+  EXPECT_EQ(env_.RunWorkers(), 1u);  // writes "first" alone
+  EXPECT_EQ(store_->last_index(), 1u);
+  EXPECT_TRUE(results_.empty()) << "the loop has not run the callback yet";
+
+  // Proposed while the first batch's callbacks wait for the loop: no new batch starts yet.
+  for (int i = 0; i < 5; ++i) writer_->Append(1, "queued-" + std::to_string(i), Record());
+  EXPECT_EQ(env_.pending_work(), 0u) << "the next batch waits for the loop to deliver";
+
+  // The loop delivers: the callback proposes, and only then is the next batch submitted.
+  EXPECT_EQ(env_.RunPosted(), 1u);
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_EQ(env_.pending_work(), 1u);
+  EXPECT_EQ(env_.RunUntilIdle(), 2u);  // one drain task, one delivery
+  ASSERT_EQ(results_.size(), 7u);
+  for (size_t i = 0; i < results_.size(); ++i) EXPECT_EQ(*results_[i], i + 1);
+  GroupCommitStats stats = writer_->stats();
+  EXPECT_EQ(stats.batches, 2u) << "the callback's proposal rode with the five queued ones";
+  EXPECT_EQ(stats.batch_records_histogram[0], 1u);  // "first"
+  EXPECT_EQ(stats.batch_records_histogram[3], 1u);  // 6 records: 4 < 6 <= 8
+}
+
+TEST_F(GroupCommitManualEnvTest, AFullBatchDoesNotWaitForTheLoop) {
+  GroupCommitOptions options;
+  options.batch_records_max = 4;
+  StartWriter(options);
+  writer_->Append(1, "first", Record());
+  EXPECT_EQ(env_.RunWorkers(), 1u);
+  for (int i = 0; i < 3; ++i) writer_->Append(1, "r", Record());
+  EXPECT_EQ(env_.pending_work(), 0u) << "three records: waits for the delivery";
+  writer_->Append(1, "r", Record());
+  EXPECT_EQ(env_.pending_work(), 1u) << "a full batch starts at once";
+  EXPECT_EQ(env_.RunWorkers(), 1u);
+  EXPECT_EQ(store_->last_index(), 5u);
+  EXPECT_TRUE(results_.empty());
+  EXPECT_EQ(env_.RunUntilIdle(), 2u);  // both batches' callbacks, in one delivery each
+  ASSERT_EQ(results_.size(), 5u);
+  for (size_t i = 0; i < results_.size(); ++i) EXPECT_EQ(*results_[i], i + 1);
+}
+
+TEST_F(GroupCommitManualEnvTest, ShutdownWritesEverythingWithoutTheLoopThenRefuses) {
+  StartWriter();
+  writer_->Append(1, "first", Record());
+  EXPECT_EQ(env_.RunWorkers(), 1u);
+  for (int i = 0; i < 9; ++i) writer_->Append(1, "queued", Record());
+  Status at_status = Status::Unavailable("not called");
+  LogRecord at_record;
+  at_record.index = 11;
+  at_record.term = 1;
+  at_record.payload = "a follower's record";
+  writer_->AppendAt({at_record}, 10, [&](Status status) { at_status = status; });
+  writer_->Shutdown();  // the loop never delivered "first": shutting down does not wait for it
+  EXPECT_EQ(store_->last_index(), 11u);
+  EXPECT_EQ(env_.pending_work(), 0u);
+  EXPECT_EQ(env_.RunPosted(), 3u);  // "first", the nine, the AppendAt
+  ASSERT_EQ(results_.size(), 10u);
+  for (size_t i = 0; i < results_.size(); ++i) EXPECT_EQ(*results_[i], i + 1);
+  EXPECT_TRUE(at_status.ok()) << at_status.ToString();
+  writer_->Append(1, "late", Record());
+  EXPECT_EQ(env_.RunUntilIdle(), 1u);
+  EXPECT_EQ(results_.back().status().code(), StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // LogPrefetcher: the read-ahead of long replays hands consecutive chunks, bounded in records and
 // bytes, whose records equal LogStore::Read's; a corrupt record fails its whole chunk, stickily.
+// Each test runs with the reader on a real thread and under a ManualEnv (the consumer then reads
+// every chunk itself: nothing drives the executor).
 
 #include "eventlog/log_prefetcher.h"
 
@@ -12,6 +14,7 @@
 
 #include "eventlog/log_record_format.h"
 #include "eventlog/log_store.h"
+#include "simulator/manual_env.h"
 #include "tests/unit/eventlog/store_test_support.h"
 
 namespace lifeboat::eventlog {
@@ -43,13 +46,24 @@ std::unique_ptr<LogStore> OpenWithRecords(const std::string& path) {
   return std::move(store).value();
 }
 
-TEST(LogPrefetcherTest, HandsConsecutiveChunksBoundedInRecordsAndBytes) {
+// true: the reader runs on a thread (store_testing::LoopEnv); false: a plain ManualEnv.
+class LogPrefetcherTest : public ::testing::TestWithParam<bool> {
+ protected:
+  Env& env() { return GetParam() ? static_cast<Env&>(threaded_) : manual_; }
+
+  store_testing::LoopEnv threaded_;
+  simulator::ManualEnv manual_{1};
+};
+
+INSTANTIATE_TEST_SUITE_P(ReaderThread, LogPrefetcherTest, ::testing::Bool());
+
+TEST_P(LogPrefetcherTest, HandsConsecutiveChunksBoundedInRecordsAndBytes) {
   TempDir dir;
   auto log = OpenWithRecords(dir.path());
   Result<std::vector<LogRecord>> expected = log->Read(3, 97, SIZE_MAX);
   ASSERT_TRUE(expected.ok());
   // 16 records or 1000 payload bytes, whichever comes first: 10 records of 100 bytes.
-  LogPrefetcher prefetcher(*log, 3, 97, 16, 1000);
+  LogPrefetcher prefetcher(env(), *log, 3, 97, 16, 1000);
   std::vector<LogRecord> seen;
   while (seen.empty() || seen.back().index < 97) {
     Result<const LogChunk*> chunk = prefetcher.Next();
@@ -70,7 +84,7 @@ TEST(LogPrefetcherTest, HandsConsecutiveChunksBoundedInRecordsAndBytes) {
   }
 }
 
-TEST(LogPrefetcherTest, CorruptRecordFailsItsWholeChunkAndEveryLaterCall) {
+TEST_P(LogPrefetcherTest, CorruptRecordFailsItsWholeChunkAndEveryLaterCall) {
   TempDir dir;
   OpenWithRecords(dir.path()).reset();
   {
@@ -80,7 +94,7 @@ TEST(LogPrefetcherTest, CorruptRecordFailsItsWholeChunkAndEveryLaterCall) {
     ASSERT_TRUE(db->Put(leveldb::WriteOptions(), format::RecordKey(40), "not a record").ok());
   }
   auto log = OpenWithRecords(dir.path());
-  LogPrefetcher prefetcher(*log, 1, kRecords, 16, SIZE_MAX);
+  LogPrefetcher prefetcher(env(), *log, 1, kRecords, 16, SIZE_MAX);
   for (uint64_t first : {1u, 17u}) {  // 1-16 and 17-32 are intact
     Result<const LogChunk*> chunk = prefetcher.Next();
     ASSERT_TRUE(chunk.ok()) << chunk.status().ToString();

@@ -16,6 +16,7 @@
 #include "eventlog/log_store.h"
 #include "eventlog/preallocated_wal_env.h"
 #include "eventlog/wal_tail.h"
+#include "simulator/manual_env.h"
 #include "tests/unit/eventlog/store_test_support.h"
 
 namespace lifeboat::eventlog {
@@ -23,7 +24,6 @@ namespace {
 
 using store_testing::TempDir;
 
-constexpr std::chrono::milliseconds kSpareWait{10000};
 constexpr uint64_t kSpareBytes = 3u << 20;
 
 std::string ReadFile(const std::string& path) {
@@ -57,7 +57,9 @@ TEST(PreallocatedWalEnvTest, HandsOutTheZeroFilledSpareAndMakesTheNext) {
   ASSERT_NE(env, nullptr);
   const std::string spare = dir.path() + "/" + std::string(kWalSpareName);
   ASSERT_EQ(std::filesystem::file_size(spare), kSpareBytes);  // made by Open
-  env->StartFiller();  // (a store does this once DB::Open holds the lock)
+  simulator::ManualEnv filler_env(1);
+  env->StartFiller(filler_env);  // (a store does this once DB::Open holds the lock)
+  EXPECT_EQ(filler_env.RunWorkers(), 0u) << "Open's spare is ready: nothing to fill";
 
   leveldb::WritableFile* raw = nullptr;
   ASSERT_TRUE(env->NewWritableFile(dir.path() + "/000003.log", &raw).ok());
@@ -81,7 +83,9 @@ TEST(PreallocatedWalEnvTest, HandsOutTheZeroFilledSpareAndMakesTheNext) {
   const size_t written = 100 + big.size() + 4;
   EXPECT_EQ(bytes.find_first_not_of('\0', written), std::string::npos);
 
-  ASSERT_TRUE(env->WaitForSpare(kSpareWait));  // the filler made the next one
+  EXPECT_FALSE(env->spare_ready());
+  EXPECT_EQ(filler_env.RunWorkers(), 1u);  // the filler makes the next one
+  ASSERT_TRUE(env->spare_ready());
   EXPECT_EQ(std::filesystem::file_size(spare), kSpareBytes);
 
   // Files that are not WALs are LevelDB's own.
@@ -167,10 +171,13 @@ TEST(PreallocatedWalEnvTest, DamagedWalFailsOpenAndIsLeftAsItWas) {
 
 // --- The log store on preallocated WALs ---
 
-std::unique_ptr<LogStore> OpenStore(const std::string& path, size_t write_buffer_bytes = 8u << 20) {
+// `env`: runs the spare filler; without one only Open's spare is used.
+std::unique_ptr<LogStore> OpenStore(const std::string& path, size_t write_buffer_bytes = 8u << 20,
+                                    Env* env = nullptr) {
   LogStoreOptions options;
   options.path = path;
   options.write_buffer_bytes = write_buffer_bytes;
+  options.env = env;
   Result<std::unique_ptr<LogStore>> store = LogStore::Open(options);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::move(store).value() : nullptr;
@@ -202,12 +209,16 @@ TEST(PreallocatedWalStoreTest, RecordsSurviveReopenAcrossManyPreallocatedWals) {
   constexpr size_t kWriteBuffer = 64u << 10;  // a new WAL every few dozen records
   constexpr uint64_t kRecords = 300;
   {
-    auto store = OpenStore(dir.path(), kWriteBuffer);
+    simulator::ManualEnv filler_env(1);
+    auto store = OpenStore(dir.path(), kWriteBuffer, &filler_env);
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(store->preallocated_wal_files(), 1u);  // the first spare is made in Open
-    for (uint64_t index = 1; index <= kRecords; ++index) Append(*store, index, 3000);
-    // Later WALs are preallocated when the filler kept up, plain otherwise: both must recover.
-    EXPECT_GE(store->preallocated_wal_files() + store->plain_wal_files(), 5u);
+    for (uint64_t index = 1; index <= kRecords; ++index) {
+      Append(*store, index, 3000);
+      filler_env.RunWorkers();  // the filler keeps up: a spare is ready for every new WAL
+    }
+    EXPECT_GE(store->preallocated_wal_files(), 5u);
+    EXPECT_EQ(store->plain_wal_files(), 0u);
   }
   auto store = OpenStore(dir.path(), kWriteBuffer);
   ASSERT_NE(store, nullptr);

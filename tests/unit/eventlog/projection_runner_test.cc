@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "appliance/env/thread_workers.h"
 #include "eventlog/log_store.h"
 #include "eventlog/noop_projection.h"
 #include "eventlog/projection_worker.h"
@@ -196,6 +197,16 @@ class CountingProjection : public Projection {
   uint64_t fail_at_index_;
 };
 
+// The read-ahead's executor on a real thread, as in production (the log prefetcher's own test
+// also runs it under a plain ManualEnv).
+class ReadAheadEnv : public simulator::ManualEnv {
+ public:
+  ReadAheadEnv() : ManualEnv(/*seed=*/1) {}
+  std::unique_ptr<SerialExecutor> NewSerialExecutor(std::string name) override {
+    return std::make_unique<ThreadSerialExecutor>(std::move(name));
+  }
+};
+
 class ProjectionRunnerTest : public ::testing::Test {
  protected:
   ProjectionRunnerOptions StateOptions(const std::string& name = "state",
@@ -203,6 +214,7 @@ class ProjectionRunnerTest : public ::testing::Test {
     ProjectionRunnerOptions options;
     options.path = dir_.Sub(name);
     options.batch_events_max = batch_events_max;
+    options.read_ahead_env = &read_ahead_env_;
     return options;
   }
   std::unique_ptr<ProjectionRunner> OpenRunner(const ProjectionRunnerOptions& options,
@@ -233,6 +245,7 @@ class ProjectionRunnerTest : public ::testing::Test {
     log_ = OpenLog(dir_.Sub("log"));
   }
 
+  ReadAheadEnv read_ahead_env_;
   TempDir dir_;
   std::unique_ptr<LogStore> log_ = OpenLog(dir_.Sub("log"));
 };
@@ -582,10 +595,14 @@ TEST_F(ProjectionRunnerTest, StateAheadOfTheLogIsRefused) {
 }
 
 // A ManualEnv whose Post also wakes a waiting test thread, so tests wait on a condition with a
-// bound instead of sleeping.
+// bound instead of sleeping. Its executors are the production ones on real threads: the tests
+// look at the worker thread's name and niceness, and at the seccomp filter it inherits.
 class WakingEnv : public simulator::ManualEnv {
  public:
   WakingEnv() : ManualEnv(/*seed=*/1) {}
+  std::unique_ptr<SerialExecutor> NewSerialExecutor(std::string name) override {
+    return std::make_unique<ThreadSerialExecutor>(std::move(name));
+  }
   void Post(std::function<void()> closure) override {
     ManualEnv::Post(std::move(closure));
     { std::lock_guard lock(mutex_); }
@@ -645,7 +662,7 @@ TEST_F(ProjectionRunnerTest, WorkerLingersToFoldCommitsInOneBatch) {
   auto runner = OpenRunner(StateOptions(), {&tally});
   WakingEnv env;
   std::vector<uint64_t> reported;  // loop thread only
-  // Long enough that five notifications in a row always land within it, even on a busy machine.
+  // On the Env's clock: nothing lingers in real time.
   constexpr auto kLinger = std::chrono::milliseconds(300);
   ProjectionWorker worker(
       env, *runner, *log_,
@@ -655,7 +672,12 @@ TEST_F(ProjectionRunnerTest, WorkerLingersToFoldCommitsInOneBatch) {
       },
       ProjectionWorkerOptions{.linger = kLinger});
   worker.Start();
-  for (uint64_t index = 1; index <= 5; ++index) worker.NotifyCommitted(index);
+  worker.NotifyCommitted(1);
+  env.Advance(kLinger - std::chrono::milliseconds(1));  // the linger timer starts, not fires
+  for (uint64_t index = 2; index <= 5; ++index) worker.NotifyCommitted(index);
+  EXPECT_TRUE(reported.empty()) << "nothing folded while lingering";
+  EXPECT_EQ(env.pending_timers(), 1u);
+  env.Advance(std::chrono::milliseconds(1));  // the linger ends: one pass
   ASSERT_TRUE(env.RunPostedUntil([&] { return !reported.empty() && reported.back() == 5; }));
   EXPECT_EQ(reported, std::vector<uint64_t>{5}) << "one batch for the five commits";
   EXPECT_EQ(Read(*runner, "tally", "rcpt/alice@x"), "5");
@@ -760,10 +782,40 @@ TEST_F(ProjectionRunnerTest, StopDoesNotWaitOutTheLinger) {
       env, *runner, *log_, [](Result<uint64_t>) {},
       ProjectionWorkerOptions{.linger = std::chrono::hours(1)});
   worker.Start();
-  worker.NotifyCommitted(1);  // the worker now lingers for an hour
+  worker.NotifyCommitted(1);
+  env.RunPosted();  // the worker now lingers for an hour (of the Env's clock)
+  EXPECT_EQ(env.pending_timers(), 1u);
   const auto before = std::chrono::steady_clock::now();
   worker.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(30));
+  EXPECT_EQ(env.pending_timers(), 0u) << "the linger is cancelled";
+  env.Advance(std::chrono::hours(2));
+  EXPECT_EQ(runner->applied_index(), 0u) << "nothing applied after Stop()";
+}
+
+// Under a plain ManualEnv no thread runs: a pass happens when the test drives the env, and the
+// linger is virtual time.
+TEST_F(ProjectionRunnerTest, WorkerUnderTheManualEnvFoldsWhenDrivenAndLingersInVirtualTime) {
+  AppendEvents(*log_, {Mail("m1", {"alice@x"}), Mail("m2", {"alice@x"}), Mail("m3", {"alice@x"})});
+  TallyProjection tally;
+  auto runner = OpenRunner(StateOptions(), {&tally});
+  simulator::ManualEnv env(1);
+  std::vector<uint64_t> reported;
+  constexpr auto kLinger = std::chrono::milliseconds(50);
+  ProjectionWorker worker(
+      env, *runner, *log_, [&](Result<uint64_t> applied) { reported.push_back(*applied); },
+      ProjectionWorkerOptions{.linger = kLinger});
+  worker.Start();
+  worker.NotifyCommitted(2);
+  env.RunUntilIdle();  // starts the linger timer; nothing is folded yet
+  EXPECT_TRUE(reported.empty());
+  EXPECT_EQ(runner->applied_index(), 0u);
+  worker.NotifyCommitted(3);  // joins the pass the linger will submit
+  env.Advance(kLinger);
+  EXPECT_EQ(reported, std::vector<uint64_t>{3});
+  EXPECT_EQ(Read(*runner, "tally", "rcpt/alice@x"), "3");
+  EXPECT_EQ(env.pending_work(), 0u);
+  worker.Stop();
 }
 
 TEST_F(ProjectionRunnerTest, WorkerPostsAnApplyErrorOnceAndStops) {

@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "appliance/env/check.h"
+#include "appliance/env/thread_workers.h"
 #include "simulator/manual_env.h"
 
 namespace lifeboat::eventlog::store_testing {
@@ -46,10 +48,20 @@ class TempDir {
 };
 
 // ManualEnv whose test thread plays the loop thread and can block until a condition holds
-// (posted results arrive from the storage thread), never longer than a bound.
+// (posted results arrive from the storage thread), never longer than a bound. Unlike a plain
+// ManualEnv, its executors and worker pool are the production ones on real threads
+// (thread_workers.h): these tests hold a sync in the fault-injection disk while they append, so
+// the storage work must really run beside the test thread.
 class LoopEnv : public simulator::ManualEnv {
  public:
   explicit LoopEnv(uint64_t seed = 1) : ManualEnv(seed) {}
+
+  std::unique_ptr<SerialExecutor> NewSerialExecutor(std::string name) override {
+    return std::make_unique<ThreadSerialExecutor>(std::move(name));
+  }
+  void RunOffLoop(std::function<void()> work, std::function<void()> then_on_loop) override {
+    workers_.Run(std::move(work), std::move(then_on_loop));
+  }
 
   void Post(std::function<void()> closure) override {
     ManualEnv::Post(std::move(closure));
@@ -84,6 +96,7 @@ class LoopEnv : public simulator::ManualEnv {
   std::mutex mutex_;
   std::condition_variable posted_;
   uint64_t posts_ = 0;
+  ThreadWorkerPool workers_{*this, 2, "test-worker"};  // last: joined before the rest goes
 };
 
 }  // namespace lifeboat::eventlog::store_testing
