@@ -24,7 +24,7 @@
 // can differ between runs of a seed when their writes interleave differently: a replay runs the
 // same workload and cut ranks, and a failure that depends on a race may need a few runs
 // (LIFEBOAT_POWER_CUT_SEED=<seed> ... --gtest_repeat=20). The spare-filler race fixed with this
-// test failed here in 1 run of 3 on /dev/shm, every run on a disk.
+// test failed here in 1 of 3 runs on /dev/shm and in 2 of 2 on a disk.
 //
 // The last test turns on GroupCommitOptions::acknowledge_before_sync_for_tests and checks that
 // the same verification then finds acknowledged events lost: the check can fail.
