@@ -19,12 +19,13 @@ Result<uint64_t> FileSystemFreeBytes(const std::string& path) {
   return static_cast<uint64_t>(stats.f_bavail) * stats.f_frsize;
 }
 
-uint64_t AllocatedBytes(const std::vector<std::string>& directories) {
+uint64_t AllocatedBytes(const std::vector<std::string>& directories, uint64_t enough_bytes) {
   uint64_t total = 0;
   for (const std::string& directory : directories) {
     DIR* dir = opendir(directory.c_str());
     if (dir == nullptr) continue;
     while (const dirent* entry = readdir(dir)) {
+      if (total >= enough_bytes) break;
       struct stat info {};
       const std::string path = directory + "/" + entry->d_name;
       if (stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode)) {

@@ -66,8 +66,11 @@ inline constexpr size_t kBacklogBatchesMax = 4096;
 
 // Free bytes on the file system holding `path`, for an unprivileged writer (f_bavail).
 Result<uint64_t> FileSystemFreeBytes(const std::string& path);
-// Bytes allocated to the files directly in `directories` (st_blocks: what they really take).
-uint64_t AllocatedBytes(const std::vector<std::string>& directories);
+// Bytes allocated to the files directly in `directories` (st_blocks: what they really take),
+// counted until `enough_bytes` is reached (a large store has thousands of tables; the reserve
+// needs to know only whether they pass kBackgroundWriteBytesMax).
+uint64_t AllocatedBytes(const std::vector<std::string>& directories,
+                        uint64_t enough_bytes = kBackgroundWriteBytesMax);
 
 struct DiskFigures {
   uint64_t free_bytes = 0;       // at the last check

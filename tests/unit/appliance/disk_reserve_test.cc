@@ -177,5 +177,24 @@ TEST_F(BallastTest, OpeningNeedsTheWalsPlusMetadata) {
   EXPECT_EQ(BytesToOpenLevelDbs({log, dir_ + "/state"}), 5000 + 2 * kLevelDbOpenMetadataBytes);
 }
 
+TEST_F(BallastTest, AllocatedBytesCountsRealBlocksAndStopsOnceEnough) {
+  const std::string store = dir_ + "/store";
+  ASSERT_EQ(mkdir(store.c_str(), 0700), 0);
+  for (const char* name : {"/000005.ldb", "/000006.ldb"}) {
+    int fd = open((store + name).c_str(), O_WRONLY | O_CREAT, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(posix_fallocate(fd, 0, static_cast<off_t>(kMiB)), 0);
+    close(fd);
+  }
+  int fd = open((store + "/sparse.log").c_str(), O_WRONLY | O_CREAT, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, static_cast<off_t>(64 * kMiB)), 0);  // a size, no blocks
+  close(fd);
+  const uint64_t all = AllocatedBytes({store, dir_ + "/missing"});
+  EXPECT_GE(all, 2 * kMiB);
+  EXPECT_LT(all, 3 * kMiB);
+  EXPECT_LT(AllocatedBytes({store}, 1), 2 * kMiB);  // stopped after the first table
+}
+
 }  // namespace
 }  // namespace lifeboat
