@@ -22,6 +22,7 @@ int RunNode(const config::Config& config, const std::function<void(Node&)>& on_s
     logger.Info("node", "stopping", {{"signal", std::string_view(signal_name)}});
     // A second signal stops at once; the first drains messages in flight (bounded).
     if (running == nullptr || stopping) {
+      stopping = true;  // also between a read-only node and its reopening: no reopen then
       (*env)->Stop();
       return;
     }
