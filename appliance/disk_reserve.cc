@@ -59,6 +59,7 @@ void DiskReserve::Start(Listener listener, std::function<void()> on_check) {
 
 void DiskReserve::OnTimer() {
   DiskFigures now = Check();
+  now.checks = ++checks_;
   if (now.accepting != reported_accepting_) {
     reported_accepting_ = now.accepting;
     if (listener_) listener_(now.accepting, now);
@@ -155,6 +156,7 @@ DiskFigures DiskReserve::figures() const {
   figures.free_bytes = last_free_bytes_.load();
   figures.reserve_bytes = reserve_bytes_;
   figures.accepting = accepting_.load();
+  figures.checks = checks_.load();
   std::lock_guard lock(mutex_);
   figures.committed_bytes = CommittedBytesLocked();
   figures.refused_batches = refused_batches_;

@@ -77,6 +77,7 @@ struct DiskFigures {
   uint64_t reserve_bytes = 0;    // configured
   uint64_t committed_bytes = 0;  // charged for writes still to come (backlog, background job)
   uint64_t refused_batches = 0;  // batches refused since start
+  uint64_t checks = 0;           // periodic checks since start (tests wait on the next one)
   bool accepting = true;         // new events fit above the reserve
 };
 
@@ -137,6 +138,7 @@ class DiskReserve : public smtp_driver::StorageGuard {
   uint64_t backlog_bytes_ = 0;    // guarded by mutex_
   uint64_t applied_index_ = 0;    // guarded by mutex_
   uint64_t refused_batches_ = 0;  // guarded by mutex_
+  std::atomic<uint64_t> checks_{0};
   // The stores' size at the last check plus what was admitted since: bounds a background job.
   uint64_t store_bytes_ = 0;  // guarded by mutex_
   std::atomic<uint64_t> last_free_bytes_{0};

@@ -52,6 +52,14 @@ Result<std::unique_ptr<Node>> Node::Start(const config::Config& config, Libevent
                                           Logger& logger) {
   std::unique_ptr<Node> node(new Node(config, env, logger));
   Status status = node->Open();
+  if (!status.ok() && !node->read_only_mode() && node->NoSpaceToOpen(status)) {
+    // The disk filled up past the stores' open (a catch-up write, a compaction): start over
+    // read-only from the beginning, the way a disk too full to open the log is handled.
+    (void)node->Shutdown();
+    node.reset(new Node(config, env, logger));
+    node->open_read_only_ = true;
+    status = node->Open();
+  }
   if (!status.ok()) {
     (void)node->Shutdown();
     return status;
@@ -67,8 +75,10 @@ Status Node::Open() {
 
   eventlog::LogStoreOptions log_options;
   log_options.path = data_dir + "/" + std::string(kLogDirName);
-  auto log = eventlog::LogStore::Open(log_options);
-  if (!log.ok() && NoSpaceToOpen(log.status())) {
+  auto log = open_read_only_ ? Result<std::unique_ptr<eventlog::LogStore>>(Status::IoError(
+                                   "the data dir's disk filled up while it was being opened"))
+                             : eventlog::LogStore::Open(log_options);
+  if (!log.ok() && (open_read_only_ || NoSpaceToOpen(log.status()))) {
     log_options.leveldb_env = EnterReadOnlyMode(log.status());
     // An injected Env skips the trim a preallocating node's WALs need (log_store.h): done here.
     // Truncating frees space; it needs none.

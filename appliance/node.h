@@ -162,6 +162,7 @@ class Node : public admin::AdminBackend {
   std::unique_ptr<eventlog::ReadOnlyOverlayEnv> read_only_env_;
   std::function<void()> reopen_;
   bool reopen_requested_ = false;
+  bool open_read_only_ = false;  // Start's second try, after a write failed for space in Open
   // Declaration order is teardown order reversed: the writer and worker stop before the stores
   // they use close.
   std::unique_ptr<eventlog::LogStore> log_;

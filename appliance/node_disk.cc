@@ -136,6 +136,7 @@ std::string Node::DiskJson() {
       .Uint("reserve_bytes", figures.reserve_bytes)
       .Uint("pending_writes_bytes", figures.committed_bytes)
       .Uint("refused_batches", figures.refused_batches)
+      .Uint("checks", figures.checks)
       .Bool("ballast_present", ballast_->present())
       .Uint("ballast_bytes", ballast_->bytes())
       .Bool("ballast_released_at_start", ballast_released_at_start_)
