@@ -1,9 +1,9 @@
 """Disk full under a flood (issue #10 item 6), on a small tmpfs (LAB.md "Faults"):
 
-1. Ten SMTP sessions send 64 KiB mails as fast as they can while a sampler watches the file
-   system's free space: the node refuses with 452 4.3.1 before the reserve is crossed by more than
-   one group-commit batch (the minimum free space seen is printed and checked), and never
-   answers anything else but 250 or 452 4.3.1.
+1. Ten SMTP sessions send 64 KiB mails as fast as they can, in rounds until the node refuses even
+   with its projections caught up, while a sampler watches the file system's free space: the
+   reserve is never crossed by more than one group-commit batch (the minimum free space seen is
+   printed and checked), and the node answers nothing but 250 or 452 4.3.1.
 2. The disk is then filled to the last byte by another file and the node killed (-9). It starts
    all the same (it releases its ballast), serves `status`, `log tail`, `mailbox list`, `directory
    status` and /metrics, says it is refusing because of the disk, and answers 452 4.3.1.
