@@ -1,5 +1,6 @@
 #include "appliance/node.h"
 
+#include <leveldb/env.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -11,6 +12,8 @@
 #include "appliance/node_identity.h"
 #include "appliance/projection_list.h"
 #include "appliance/version.h"
+#include "eventlog/preallocated_wal_env.h"
+#include "eventlog/wal_file_system.h"
 
 namespace lifeboat {
 
@@ -52,6 +55,14 @@ Result<std::unique_ptr<Node>> Node::Start(const config::Config& config, Libevent
                                           Logger& logger) {
   std::unique_ptr<Node> node(new Node(config, env, logger));
   Status status = node->Open();
+  if (!status.ok() && !node->read_only_mode() && node->NoSpaceToOpen(status)) {
+    // The disk filled up past the stores' open (a catch-up write, a compaction): start over
+    // read-only from the beginning, the way a disk too full to open the log is handled.
+    (void)node->Shutdown();
+    node.reset(new Node(config, env, logger));
+    node->open_read_only_ = true;
+    status = node->Open();
+  }
   if (!status.ok()) {
     (void)node->Shutdown();
     return status;
@@ -63,11 +74,23 @@ Status Node::Open() {
   started_at_ = env_.MonotonicNow();
   const std::string& data_dir = config_.node.data_dir;
   LB_RETURN_IF_ERROR(CreatePrivateDirectory(data_dir));
+  PrepareDiskForOpen();
 
   eventlog::LogStoreOptions log_options;
   log_options.path = data_dir + "/" + std::string(kLogDirName);
   log_options.env = &env_;  // refills the WAL spare
-  auto log = eventlog::LogStore::Open(log_options);
+  auto log = open_read_only_ ? Result<std::unique_ptr<eventlog::LogStore>>(Status::IoError(
+                                   "the data dir's disk filled up while it was being opened"))
+                             : eventlog::LogStore::Open(log_options);
+  if (!log.ok() && (open_read_only_ || NoSpaceToOpen(log.status()))) {
+    log_options.leveldb_env = EnterReadOnlyMode(log.status());
+    // An injected Env skips the trim a preallocating node's WALs need (log_store.h): done here.
+    // Truncating frees space; it needs none.
+    Status trimmed = eventlog::TrimWriteAheadLogs(leveldb::Env::Default(),
+                                                  eventlog::PosixWalFileSystem(), log_options.path);
+    if (!trimmed.ok()) return trimmed;
+    log = eventlog::LogStore::Open(log_options);
+  }
   if (!log.ok()) {
     // LevelDB reports a held LOCK file as "lock ...: already held by process" (or EAGAIN).
     const std::string& why = log.status().message();
@@ -85,7 +108,12 @@ Status Node::Open() {
   eventlog::ProjectionRunnerOptions state_options;
   state_options.path = data_dir + "/" + std::string(kStateDirName);
   state_options.read_ahead_env = &env_;  // a catch-up after downtime reads ahead
+  if (read_only_env_) state_options.leveldb_env = read_only_env_.get();
   auto runner = eventlog::ProjectionRunner::Open(state_options, projections_.pointers());
+  if (!runner.ok() && !read_only_env_ && NoSpaceToOpen(runner.status())) {
+    state_options.leveldb_env = EnterReadOnlyMode(runner.status());
+    runner = eventlog::ProjectionRunner::Open(state_options, projections_.pointers());
+  }
   if (!runner.ok()) {
     return Status(runner.status().code(), "cannot open the state " + state_options.path + ": " +
                                               runner.status().message() +
@@ -100,6 +128,10 @@ Status Node::Open() {
   eventlog::GroupCommitOptions writer_options;
   writer_options.batch_bytes_max =
       static_cast<size_t>(config_.eventlog.group_commit_batch_bytes_max);
+  writer_options.admit_batch = [reserve = disk_reserve_.get()](uint64_t first_index, size_t records,
+                                                               size_t bytes) {
+    return reserve->Admit(first_index, records, bytes);
+  };
   writer_ = std::make_unique<eventlog::GroupCommitWriter>(env_, *log_, writer_options);
   writer_->AddDurableListener([this](uint64_t index) { OnDurable(index); });
   proposer_ = std::make_unique<eventlog::SingleNodeProposer>(env_, *writer_, config_.node.id);
@@ -149,14 +181,15 @@ Status Node::Open() {
     retention_->Start();
   }
   if (config_.smtp.enabled) {
-    auto smtp =
-        smtp_driver::SmtpService::Start(config_, env_, *proposer_, *projections_.directory_view);
+    auto smtp = smtp_driver::SmtpService::Start(config_, env_, *proposer_,
+                                                *projections_.directory_view, *disk_reserve_);
     if (!smtp.ok()) {
       return Status(smtp.status().code(), "SMTP listener: " + smtp.status().message());
     }
     smtp_ = std::move(smtp).value();
   }
 
+  StartDiskChecks();
   RefreshGauges();
   logger_.Info(kComponent, "started",
                {{"node_id", config_.node.id},
@@ -185,6 +218,7 @@ void Node::OnApplied(Result<uint64_t> applied_index) {
                   {{"error", applied_index.status().ToString()}});
     return;
   }
+  if (disk_reserve_) disk_reserve_->NoteApplied(*applied_index);
   RefreshGauges();
   if (admin_server_) admin_server_->NotifyApplied(*applied_index);
 }
@@ -217,7 +251,12 @@ void Node::RefreshGauges() {
     metrics_.smtp_messages_failed->Set(stats.messages_failed);
     metrics_.smtp_sessions_refused->Set(stats.sessions_refused);
     metrics_.smtp_sessions_open->Set(static_cast<double>(smtp_->server().open_sessions()));
-    metrics_.disk_free_bytes->Set(static_cast<double>(smtp_->disk().free_bytes()));
+  }
+  if (disk_reserve_) {
+    const DiskFigures disk = disk_reserve_->figures();
+    metrics_.disk_free_bytes->Set(static_cast<double>(disk.free_bytes));
+    metrics_.disk_reserve_refusing->Set(disk.accepting ? 0 : 1);
+    metrics_.disk_ballast_present->Set(ballast_->present() ? 1 : 0);
   }
   if (directory_service_) {
     metrics_.directory_entries->Set(static_cast<double>(projections_.directory_view->size()));
@@ -296,6 +335,7 @@ Status Node::Shutdown() {
   admin_server_.reset();
   runner_.reset();
   log_.reset();
+  disk_reserve_.reset();  // its periodic check calls back into the node
   if (admin_router_) {
     logger_.Info(kComponent, "stopped", {{"log_last_index", last}, {"applied_index", applied}});
   }
@@ -332,7 +372,8 @@ std::string Node::StatusJson() {
                                 .Uint("preallocated", log_->preallocated_wal_files())
                                 .Uint("plain", log_->plain_wal_files())
                                 .Finish())
-      .Bool("read_only", writer_ == nullptr || writer_->read_only());
+      .Bool("read_only", writer_ == nullptr || writer_->read_only() || read_only_env_ != nullptr);
+  writer.Raw("disk", DiskJson());
   if (directory_service_) writer.Raw("directory", directory_service_->StatusJson(env_.WallNow()));
   if (smtp_) {
     const auto& stats = smtp_->server().stats();
@@ -342,8 +383,8 @@ std::string Node::StatusJson() {
                            .Uint("sessions_refused", stats.sessions_refused)
                            .Uint("messages_committed", stats.messages_committed)
                            .Uint("messages_failed", stats.messages_failed)
-                           .Uint("disk_free_bytes", smtp_->disk().free_bytes())
-                           .Bool("disk_reserve_ok", smtp_->disk().AcceptsNewMail())
+                           .Uint("disk_free_bytes", disk_reserve_->figures().free_bytes)
+                           .Bool("disk_reserve_ok", disk_reserve_->AcceptsNewMail())
                            .Finish());
   }
   if (projection_error_.has_value())

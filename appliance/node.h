@@ -7,6 +7,7 @@
 //   <data_dir>/log/          LogStore (identity in meta "identity")
 //   <data_dir>/state/        ProjectionRunner
 //   <data_dir>/admin.token   admin API bearer token, 0600
+//   <data_dir>/BALLAST       space kept to start on a full disk (ballast.h)
 //
 // Lifecycle, all on the loop thread: Start() opens everything and listens; the caller runs the
 // loop; on SIGTERM/SIGINT the caller stops the loop and calls Shutdown(), which stops the
@@ -22,8 +23,10 @@
 #include "appliance/admin/admin_router.h"
 #include "appliance/admin/admin_server.h"
 #include "appliance/admin/directory_actions.h"
+#include "appliance/ballast.h"
 #include "appliance/config/config.h"
 #include "appliance/directory_service.h"
+#include "appliance/disk_reserve.h"
 #include "appliance/env/libevent_env.h"
 #include "appliance/log/logger.h"
 #include "appliance/metrics/metrics.h"
@@ -36,6 +39,7 @@
 #include "eventlog/projection_runner.h"
 #include "eventlog/projection_worker.h"
 #include "eventlog/proposer.h"
+#include "eventlog/read_only_overlay_env.h"
 #include "eventlog/single_node_proposer.h"
 
 namespace lifeboat {
@@ -86,6 +90,10 @@ class Node : public admin::AdminBackend {
   DirectoryService& directory_service() { return *directory_service_; }
   // SIGHUP: re-reads the TLS certificate and key.
   Status ReloadTls();
+  // Started read-only on a full disk: `reopen` runs once, on the loop thread, when space has
+  // returned; the owner then shuts this node down and starts a new one (cli/serve_command.cc).
+  void OnReopenWanted(std::function<void()> reopen) { reopen_ = std::move(reopen); }
+  bool read_only_mode() const { return read_only_env_ != nullptr; }
   const eventlog::StateReader& state() const { return *runner_; }
   uint16_t admin_port() const { return admin_server_ ? admin_server_->port() : 0; }
   const std::string& admin_token() const { return admin_token_; }
@@ -122,6 +130,20 @@ class Node : public admin::AdminBackend {
   void OnApplied(Result<uint64_t> applied_index);
   void RefreshGauges();
   void CheckDrained();
+  // node_disk.cc: the disk reserve and the ballast. Before the stores open: releases the ballast
+  // when the free space is below what opening needs. After: starts the periodic check.
+  void PrepareDiskForOpen();
+  void StartDiskChecks();
+  void OnDiskAccepting(bool accepting, const DiskFigures& figures);
+  void KeepBallast();
+  std::string DiskJson();
+  // After a store failed to open: whether the disk's lack of space is why.
+  bool NoSpaceToOpen(const Status& failure) const;
+  // Switches to read-only (creates read_only_env_, refuses every append) and returns the Env the
+  // stores open on.
+  leveldb::Env* EnterReadOnlyMode(const Status& failure);
+  // Read-only: once the disk could take a writable open, asks the owner (OnReopenWanted) once.
+  void MaybeRequestReopen();
 
   const config::Config config_;
   LibeventEnv& env_;
@@ -131,6 +153,16 @@ class Node : public admin::AdminBackend {
   metrics::Registry registry_;
   metrics::NodeMetrics metrics_;
   NodeProjections projections_;
+  // Consulted by the writer before each batch: declared before it, destroyed after it.
+  std::unique_ptr<DiskReserve> disk_reserve_;
+  std::unique_ptr<Ballast> ballast_;
+  bool ballast_released_at_start_ = false;
+  // Set when the disk had no room to open the stores for writing: they are opened on it, and it
+  // outlives them (read_only_overlay_env.h). The node then asks to be reopened once space returns.
+  std::unique_ptr<eventlog::ReadOnlyOverlayEnv> read_only_env_;
+  std::function<void()> reopen_;
+  bool reopen_requested_ = false;
+  bool open_read_only_ = false;  // Start's second try, after a write failed for space in Open
   // Declaration order is teardown order reversed: the writer and worker stop before the stores
   // they use close.
   std::unique_ptr<eventlog::LogStore> log_;

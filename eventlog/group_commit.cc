@@ -227,6 +227,15 @@ void GroupCommitWriter::WriteBatch(std::vector<Pending> batch) {
     record.payload = std::move(pending.payload);  // the callback needs only the index
   }
 
+  Status admitted = AdmitBatch(records);
+  if (!admitted.ok()) {
+    for (Result<uint64_t>& result : results) {
+      if (result.ok()) result = admitted;
+    }
+    PostResults(std::move(batch), std::move(results), std::nullopt, batch_bytes);
+    return;
+  }
+
   Status status = Status::Ok();
   Duration fsync_time{0};
   if (options_.acknowledge_before_sync_for_tests && !records.empty()) {
@@ -273,7 +282,8 @@ void GroupCommitWriter::WriteAt(Pending at) {
   }
   Status status = Status::IoError("group commit: the log is read-only after a storage error");
   std::optional<uint64_t> durable;
-  if (!read_only) {
+  if (!read_only) status = AdmitBatch(at.at_records);
+  if (!read_only && status.ok()) {
     const uint64_t last_before = store_.last_index();
     const MonoTime start = env_.MonotonicNow();
     status = store_.AppendAt(at.at_records, at.keep_through);
@@ -299,6 +309,13 @@ void GroupCommitWriter::WriteAt(Pending at) {
     if (durable.has_value()) PublishDurable(*loop_state, *durable);
     if (loop_state->writer != nullptr) loop_state->writer->OnBatchDelivered();
   });
+}
+
+Status GroupCommitWriter::AdmitBatch(std::span<const LogRecord> records) const {
+  if (records.empty() || options_.admit_batch == nullptr) return Status::Ok();
+  size_t payload_bytes = 0;
+  for (const LogRecord& record : records) payload_bytes += record.payload.size();
+  return options_.admit_batch(records.front().index, records.size(), payload_bytes);
 }
 
 void GroupCommitWriter::PublishDurable(LoopState& loop_state, uint64_t durable_last_index) {

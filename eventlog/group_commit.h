@@ -31,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,13 @@ inline constexpr size_t kBatchRecordsBucketCount = 13;
 inline constexpr size_t kFsyncLatencyBucketCount = 21;
 inline constexpr int kFsyncLatencyFirstBucketLog2Micros = 4;
 
+// Consulted on the storage thread right before a batch is written: the index of its first record,
+// its record count and payload bytes. An error refuses the whole batch with that status (a disk
+// reserve answers ResourceExhausted: appliance/disk_reserve.h); the writer stays writable, since
+// nothing was written. Must not block on the disk.
+using BatchAdmission =
+    std::function<Status(uint64_t first_index, size_t records, size_t payload_bytes)>;
+
 struct GroupCommitOptions {
   size_t batch_bytes_max = kGroupCommitBatchBytesMax;
   size_t batch_records_max = kGroupCommitBatchRecordsMax;
@@ -60,6 +68,7 @@ struct GroupCommitOptions {
   // breaking STYLE.md rule 5 on purpose, so that the power-cut test can prove it detects
   // acknowledged events that a cut then loses (tests/unit/eventlog/power_cut_test.cc).
   bool acknowledge_before_sync_for_tests = false;
+  BatchAdmission admit_batch;  // nullptr: every batch is written
 };
 
 // Cumulative figures since the writer started; a consistent snapshot from any thread.
@@ -158,6 +167,8 @@ class GroupCommitWriter {
   void WriteBatch(std::vector<Pending> batch);
   // Executor: one AppendAt call, and its callback.
   void WriteAt(Pending at);
+  // Storage thread: options_.admit_batch on the records about to be written (Ok when unset).
+  Status AdmitBatch(std::span<const LogRecord> records) const;
   // Loop thread, from a posted closure: a new durable last index (lower after a replaced suffix).
   static void PublishDurable(LoopState& loop_state, uint64_t durable_last_index);
   // Queues `pending` (moved from) and charges the queue bound with its bytes; or leaves it as it

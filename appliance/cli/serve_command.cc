@@ -22,6 +22,7 @@ int RunNode(const config::Config& config, const std::function<void(Node&)>& on_s
     logger.Info("node", "stopping", {{"signal", std::string_view(signal_name)}});
     // A second signal stops at once; the first drains messages in flight (bounded).
     if (running == nullptr || stopping) {
+      stopping = true;  // also between a read-only node and its reopening: no reopen then
       (*env)->Stop();
       return;
     }
@@ -39,18 +40,29 @@ int RunNode(const config::Config& config, const std::function<void(Node&)>& on_s
   // Signals are watched before the node starts: one that arrives while it opens its databases
   // is held by libevent and stops the loop as soon as it runs, never killing the process
   // half-way (the default action of SIGTERM).
-  auto node = Node::Start(config, **env, logger);
-  if (!node.ok()) {
-    logger.Error("node", "cannot start", {{"error", node.status().ToString()}});
-    return Fail(node.status().message());
+  // A node that started read-only on a full disk asks to be reopened once space returns: it is
+  // shut down and started again, in this process, on the same listeners' addresses.
+  for (;;) {
+    auto node = Node::Start(config, **env, logger);
+    if (!node.ok()) {
+      logger.Error("node", "cannot start", {{"error", node.status().ToString()}});
+      return Fail(node.status().message());
+    }
+    running = node->get();
+    bool reopen = false;
+    (*node)->OnReopenWanted([&reopen, &env] {
+      reopen = true;
+      (*env)->Stop();
+    });
+    if (on_started) on_started(**node);
+    Status ran = (*env)->Run();
+    running = nullptr;
+    Status stopped = (*node)->Shutdown();
+    if (!ran.ok()) return Fail(ran.ToString());
+    if (!stopped.ok()) return Fail(stopped.ToString());
+    if (!reopen || stopping) return kExitOk;
+    node->reset();
   }
-  running = node->get();
-  if (on_started) on_started(**node);
-  Status ran = (*env)->Run();
-  Status stopped = (*node)->Shutdown();
-  if (!ran.ok()) return Fail(ran.ToString());
-  if (!stopped.ok()) return Fail(stopped.ToString());
-  return kExitOk;
 }
 
 int ServeCommand(const Args& arguments) {

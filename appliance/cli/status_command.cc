@@ -88,6 +88,20 @@ std::vector<std::pair<const char*, std::string>> OfflineLines(
   };
 }
 
+// One line an operator reads at 3 a.m.: is the disk why mail is refused, and is the ballast back?
+std::string DiskLine(const google::protobuf::Struct& status) {
+  auto found = status.fields().find("disk");
+  if (found == status.fields().end() || !found->second.has_struct_value()) return "unknown";
+  const google::protobuf::Struct& disk = found->second.struct_value();
+  std::string line =
+      HumanBytes(static_cast<uint64_t>(FieldNumber(disk, "free_bytes"))) + " free, reserve " +
+      HumanBytes(static_cast<uint64_t>(FieldNumber(disk, "reserve_bytes"))) + ", ballast " +
+      (FieldText(disk, "ballast_present") == "yes" ? "kept" : "released");
+  if (FieldText(disk, "accepting") == "yes") return line + ": accepting mail";
+  return "FULL, refusing new mail with 452 4.3.1 (" + FieldText(disk, "refusing_because") +
+         "): " + line;
+}
+
 std::vector<std::pair<const char*, std::string>> RunningLines(
     const google::protobuf::Struct& status) {
   return {
@@ -100,6 +114,7 @@ std::vector<std::pair<const char*, std::string>> RunningLines(
       {"applied", FieldText(status, "projection_applied_index") + " (lag " +
                       FieldText(status, "projection_lag") + ")"},
       {"read-only", FieldText(status, "read_only")},
+      {"disk", DiskLine(status)},
       {"data dir", FieldText(status, "data_dir")},
       {"listeners", FieldText(status, "listeners")},
       {"smtp", FieldText(status, "smtp")},

@@ -55,6 +55,10 @@ struct EventlogConfig {
 // [smtp]: the inbound SMTP listener (modules/smtp). Without the section the node runs no SMTP.
 inline constexpr int64_t kSmtpMessageBytesMaxLimit = 256ll << 20;
 inline constexpr int64_t kSmtpDiskReserveBytesDefault = 1ll << 30;
+// The ballast (appliance/ballast.h) must cover what opening the data dir writes: each of the two
+// LevelDBs replays its WAL (at most an 8 MiB memtable plus one 8 MiB group-commit batch) into a
+// table, so 32 MiB; doubled for margin.
+inline constexpr int64_t kSmtpDiskBallastBytesDefault = 64ll << 20;
 struct SmtpConfig {
   bool enabled = false;                       // the section is present
   std::string listen;                         // "0.0.0.0:25"
@@ -69,7 +73,10 @@ struct SmtpConfig {
   int64_t message_burst_per_ip_max = 60;
   int64_t message_interval_per_ip_ms = 1000;  // 0: no per-client rate limit
   // New mail gets 452 4.3.1 while the data dir's file system has less than this free.
+  // Every new event, not only mail, is refused below the reserve (appliance/disk_reserve.h).
   int64_t disk_reserve_bytes = kSmtpDiskReserveBytesDefault;
+  // A file of this size kept in the data dir, deleted to start on a full disk; 0: none.
+  int64_t disk_ballast_bytes = kSmtpDiskBallastBytesDefault;
 };
 
 // [directory]: where the directory comes from. An import file (CSV or LDIF, for administrators

@@ -87,6 +87,8 @@ Status ParseSmtpSection(ConfigSection& section, Config& config) {
                                  smtp.message_interval_per_ip_ms));
   LB_RETURN_IF_ERROR(
       TakeBounded(section, "disk_reserve_bytes", 0, 1ll << 50, smtp.disk_reserve_bytes));
+  LB_RETURN_IF_ERROR(
+      TakeBounded(section, "disk_ballast_bytes", 0, 1ll << 40, smtp.disk_ballast_bytes));
 
   // No listen, hostname or domains: no SMTP listener. Some but not all: a half-done edit.
   if (!listen->has_value() && !hostname->has_value() && !domains->has_value()) return Status::Ok();

@@ -63,6 +63,13 @@ NodeMetrics::NodeMetrics(Registry& registry, std::string_view version) {
   smtp_sessions_open = &registry.AddGauge("lifeboat_smtp_sessions_open", "Open SMTP sessions.");
   disk_free_bytes = &registry.AddGauge("lifeboat_data_disk_free_bytes",
                                        "Free bytes on the data dir's file system.");
+  disk_reserve_refusing = &registry.AddGauge(
+      "lifeboat_disk_reserve_refusing",
+      "1 while new events (and mail, 452 4.3.1) are refused to keep the disk reserve, else 0.");
+  disk_ballast_present = &registry.AddGauge(
+      "lifeboat_disk_ballast_present",
+      "1 while the ballast file is in the data dir; 0 after it was released to start on a full "
+      "disk (or could not be made yet).");
   directory_entries =
       &registry.AddGauge("lifeboat_directory_entries", "Entries in the synced directory.");
   directory_last_sync_age_seconds =

@@ -34,6 +34,8 @@ struct NodeMetrics {
   Counter* smtp_sessions_refused = nullptr;    // lifeboat_smtp_sessions_refused_total
   Gauge* smtp_sessions_open = nullptr;         // lifeboat_smtp_sessions_open
   Gauge* disk_free_bytes = nullptr;            // lifeboat_data_disk_free_bytes
+  Gauge* disk_reserve_refusing = nullptr;      // lifeboat_disk_reserve_refusing
+  Gauge* disk_ballast_present = nullptr;       // lifeboat_disk_ballast_present
   // Directory: what an alert at 3 a.m. needs (is the copy of AD going stale?).
   Gauge* directory_entries = nullptr;                // lifeboat_directory_entries
   Gauge* directory_last_sync_age_seconds = nullptr;  // lifeboat_directory_last_sync_age_seconds

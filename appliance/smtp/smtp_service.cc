@@ -1,7 +1,5 @@
 #include "appliance/smtp/smtp_service.h"
 
-#include <sys/statvfs.h>
-
 #include <set>
 #include <utility>
 
@@ -66,28 +64,10 @@ PlannedMail DirectoryDeliveryPlanner::Plan(const smtp::MailProposal& mail,
   return plan;
 }
 
-DiskReserveGuard::DiskReserveGuard(Env& env, std::string path, uint64_t reserve_bytes)
-    : env_(env), path_(std::move(path)), reserve_bytes_(reserve_bytes) {
-  Sample();
-}
-
-DiskReserveGuard::~DiskReserveGuard() {
-  env_.CancelTimer(timer_);
-}
-
-void DiskReserveGuard::Sample() {
-  struct statvfs stats {};
-  if (::statvfs(path_.c_str(), &stats) == 0) {
-    // f_bavail: blocks available to an unprivileged user, which is what the service runs as.
-    free_bytes_ = static_cast<uint64_t>(stats.f_bavail) * stats.f_frsize;
-    accepts_ = free_bytes_ >= reserve_bytes_;
-  }
-  timer_ = env_.StartTimer(kDiskReserveCheckInterval, [this] { Sample(); });
-}
-
 Result<std::unique_ptr<SmtpService>> SmtpService::Start(const config::Config& config, Env& env,
                                                         eventlog::Proposer& proposer,
-                                                        const directory::DirectoryView& directory) {
+                                                        const directory::DirectoryView& directory,
+                                                        const StorageGuard& storage) {
   const config::SmtpConfig& smtp = config.smtp;
   LB_CHECK(smtp.enabled);
   std::unique_ptr<SmtpService> service(new SmtpService());
@@ -116,8 +96,7 @@ Result<std::unique_ptr<SmtpService>> SmtpService::Start(const config::Config& co
   if (!policy.ok()) return policy.status();
   service->policy_ = std::move(policy).value();
   service->planner_ = std::make_unique<DirectoryDeliveryPlanner>(directory);
-  service->disk_ = std::make_unique<DiskReserveGuard>(
-      env, config.node.data_dir, static_cast<uint64_t>(smtp.disk_reserve_bytes));
+  service->policy_->chain.Add(std::make_unique<StorageFilter>(storage));
 
   JournalSources journal;
   if (!smtp.journal_networks.empty()) {
@@ -136,6 +115,7 @@ Result<std::unique_ptr<SmtpService>> SmtpService::Start(const config::Config& co
                                                    *service->journal_rate_limiter_);
     if (!journal_policy.ok()) return journal_policy.status();
     service->journal_policy_ = std::move(journal_policy).value();
+    service->journal_policy_->chain.Add(std::make_unique<StorageFilter>(storage));
     journal = {service->journal_networks_.get(), &service->journal_policy_->chain};
   }
 
@@ -147,7 +127,7 @@ Result<std::unique_ptr<SmtpService>> SmtpService::Start(const config::Config& co
   options.session.limits.recipients_per_message_max =
       static_cast<size_t>(smtp.recipients_per_message_max);
   options.node_id = config.node.id;
-  MailIntake intake{&proposer, service->planner_.get(), service->disk_.get()};
+  MailIntake intake{&proposer, service->planner_.get(), &storage};
   auto server = SmtpServer::Start(env, std::move(options), service->tls_.get(),
                                   service->policy_->chain, *service->admission_, intake, journal);
   if (!server.ok()) return server.status();

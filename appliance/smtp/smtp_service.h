@@ -2,9 +2,9 @@
 // Everything the node's SMTP listener needs, built from the [smtp] configuration: the TLS context
 // (reloadable), session admission, the message-rate limiter, the default policy chain (recipients
 // checked against the directory view), the delivery planner (lists expanded at acceptance), the
-// disk-reserve guard, and the SmtpServer itself.
+// storage check (new mail refused at RCPT and DATA below the disk reserve), and the SmtpServer.
 //
-// Ownership: the node owns the service; `env`, `proposer` and `directory` outlive it.
+// Ownership: the node owns the service; `env`, `proposer`, `directory` and `storage` outlive it.
 // Loop thread only.
 
 #include <memory>
@@ -15,6 +15,7 @@
 #include "appliance/env/network.h"
 #include "appliance/smtp/mail_intake.h"
 #include "appliance/smtp/smtp_server.h"
+#include "appliance/smtp/storage_filter.h"
 #include "eventlog/proposer.h"
 #include "modules/directory/directory_view.h"
 #include "modules/smtp/policy/admission.h"
@@ -22,9 +23,6 @@
 #include "modules/smtp/policy/message_rate_limiter.h"
 
 namespace lifeboat::smtp_driver {
-
-// How often the free space of the data dir is checked for the disk reserve.
-inline constexpr Duration kDiskReserveCheckInterval = std::chrono::seconds(1);
 
 // Inbound mail is filed in the Inbox of every mailbox its recipients reach (a list reaches the
 // mailboxes of its members, nested lists included), each mailbox once. Journal mail (from a
@@ -41,36 +39,17 @@ class DirectoryDeliveryPlanner : public DeliveryPlanner {
   const directory::DirectoryView& directory_;
 };
 
-// Free space of the data dir's file system against the configured reserve, sampled on a timer
-// (statvfs answers from the kernel's superblock counters: it does not wait on the disk).
-class DiskReserveGuard : public StorageGuard {
- public:
-  DiskReserveGuard(Env& env, std::string path, uint64_t reserve_bytes);
-  ~DiskReserveGuard() override;
-  bool AcceptsNewMail() const override { return accepts_; }
-  uint64_t free_bytes() const { return free_bytes_; }
-
- private:
-  void Sample();
-  Env& env_;
-  std::string path_;
-  uint64_t reserve_bytes_;
-  uint64_t free_bytes_ = 0;
-  bool accepts_ = true;
-  TimerId timer_ = 0;
-};
-
 class SmtpService {
  public:
   // Listens and loads TLS through env.network().
   static Result<std::unique_ptr<SmtpService>> Start(const config::Config& config, Env& env,
                                                     eventlog::Proposer& proposer,
-                                                    const directory::DirectoryView& directory);
+                                                    const directory::DirectoryView& directory,
+                                                    const StorageGuard& storage);
   ~SmtpService();
 
   const std::string& bound_address() const { return server_->bound_address(); }
   const SmtpServer& server() const { return *server_; }
-  const DiskReserveGuard& disk() const { return *disk_; }
   // Re-reads the certificate and key (SIGHUP). On error the old ones keep serving.
   Status ReloadTls();
   void StopAccepting() { server_->StopAccepting(); }
@@ -87,7 +66,6 @@ class SmtpService {
   std::unique_ptr<smtp::MessageRateLimiter> journal_rate_limiter_;
   std::unique_ptr<smtp::DefaultPolicy> journal_policy_;
   std::unique_ptr<DirectoryDeliveryPlanner> planner_;
-  std::unique_ptr<DiskReserveGuard> disk_;
   std::unique_ptr<SmtpServer> server_;
 };
 
