@@ -64,6 +64,7 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const LogStoreOptions& options)
   db_options.paranoid_checks = true;
   db_options.block_cache = store->block_cache_.get();
   db_options.write_buffer_size = options.write_buffer_bytes;
+  db_options.max_open_files = options.open_files_max;
   leveldb::Env* base = options.leveldb_env != nullptr ? options.leveldb_env : DefaultLevelDbEnv();
   // Real files (no injected Env): WALs a preallocating node wrote may end in zeros or a torn
   // record, so they are trimmed first, under LevelDB's lock (preallocated_wal_env.h).

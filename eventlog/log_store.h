@@ -77,6 +77,11 @@ enum class LogReadPattern { kRecent, kBulk };
 // Limits, units last (STYLE.md rule 8).
 inline constexpr size_t kLogRecordPayloadBytesMax = 64u << 20;  // one event: a 50 MiB mail + margin
 inline constexpr size_t kLogReadBytesDefault = 4u << 20;        // one Read() chunk
+// Files LevelDB keeps open (its table cache holds max_open_files - 10 tables). Every open table
+// keeps its index block in memory, about 1% of the table's data for mail-sized records, so this
+// bounds that memory whatever the log's size (README "Memory"); a table read after it was evicted
+// is opened again (one index read). The log is read sequentially (replay) or near its end.
+inline constexpr int kLogOpenFilesMax = 100;
 
 struct LogStoreOptions {
   std::string path;                     // directory of the LevelDB
@@ -89,6 +94,7 @@ struct LogStoreOptions {
   // LevelDB memtable size: how much of the WAL is replayed at open. Tests make it small to force
   // memtable flushes and compactions under fault injection.
   size_t write_buffer_bytes = 8u << 20;
+  int open_files_max = kLogOpenFilesMax;
   // Write the WAL into zero-filled files (preallocated_wal_env.h): synced appends cost about
   // 40% less. Only with LevelDB's POSIX Env: ignored when `leveldb_env` is injected. Off for a
   // short-lived reader (the offline CLI), which needs no spare file; its WALs are trimmed all
