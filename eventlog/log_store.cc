@@ -65,6 +65,8 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const LogStoreOptions& options)
   db_options.block_cache = store->block_cache_.get();
   db_options.write_buffer_size = options.write_buffer_bytes;
   db_options.max_open_files = options.open_files_max;
+  db_options.compression =
+      options.compress_tables ? leveldb::kSnappyCompression : leveldb::kNoCompression;
   leveldb::Env* base = options.leveldb_env != nullptr ? options.leveldb_env : DefaultLevelDbEnv();
   // Real files (no injected Env): WALs a preallocating node wrote may end in zeros or a torn
   // record, so they are trimmed first, under LevelDB's lock (preallocated_wal_env.h).
