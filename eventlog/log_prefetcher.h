@@ -8,7 +8,8 @@
 //
 // Memory is bounded: at most kLogPrefetchChunksMax chunks wait, plus the one handed out, each at
 // most `chunk_records` records and (about) `chunk_bytes` payload bytes (always at least one
-// record, so a single large record makes a chunk of its own).
+// record, so a single large record makes a chunk of its own; its buffer is released once used,
+// kLogChunkKeptBytesMax).
 //
 // A chunk is handed out only whole: a record that fails its checks (Corruption) fails the chunk
 // that holds it, so no record of that chunk reaches the consumer.
@@ -39,6 +40,9 @@ namespace lifeboat::eventlog {
 
 // Chunks read ahead and not yet taken; 2 keeps the reader one chunk ahead while one is handed out.
 inline constexpr size_t kLogPrefetchChunksMax = 2;
+// A reused chunk keeps at most this much payload capacity: one 50 MiB mail makes a chunk that
+// large, and without this cap every recycled buffer would hold on to it for the rest of the replay.
+inline constexpr size_t kLogChunkKeptBytesMax = 8u << 20;
 
 // Consecutive records copied out of the log: payloads back to back in one buffer.
 class LogChunk {
@@ -58,6 +62,7 @@ class LogChunk {
   void Clear() {
     records_.clear();
     payloads_.clear();
+    if (payloads_.capacity() > kLogChunkKeptBytesMax) std::string().swap(payloads_);
   }
   void Add(const LogRecordView& record) {
     records_.push_back({record.index, record.term, payloads_.size(), record.payload.size()});

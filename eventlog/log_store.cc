@@ -64,6 +64,9 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const LogStoreOptions& options)
   db_options.paranoid_checks = true;
   db_options.block_cache = store->block_cache_.get();
   db_options.write_buffer_size = options.write_buffer_bytes;
+  db_options.max_open_files = options.open_files_max;
+  db_options.compression =
+      options.compress_tables ? leveldb::kSnappyCompression : leveldb::kNoCompression;
   leveldb::Env* base = options.leveldb_env != nullptr ? options.leveldb_env : DefaultLevelDbEnv();
   WalFileSystem* wal_files = options.wal_file_system;
   if (wal_files == nullptr && options.leveldb_env == nullptr) wal_files = PosixWalFileSystem();

@@ -154,6 +154,7 @@ Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
   // one batch and keep later ones: state would then disagree with its applied index.
   db_options.paranoid_checks = true;
   db_options.write_buffer_size = options.write_buffer_bytes;
+  db_options.max_open_files = options.open_files_max;
   db_options.env = options.leveldb_env != nullptr ? options.leveldb_env : DefaultLevelDbEnv();
   runner->block_cache_.reset(leveldb::NewLRUCache(options.block_cache_bytes));
   db_options.block_cache = runner->block_cache_.get();

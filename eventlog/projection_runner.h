@@ -56,6 +56,11 @@ inline constexpr size_t kProjectionBatchEventsMax = 1024;
 inline constexpr size_t kProjectionBatchBytesMax = 8u << 20;
 // Payload bytes in one chunk read ahead (log_prefetcher.h).
 inline constexpr size_t kProjectionReadBytesMax = 4u << 20;
+// Files the state database keeps open: its table cache holds max_open_files - 10 tables, each
+// with its index and Bloom filter blocks in memory (about 25 bytes per stored mail together), so
+// this bounds that memory whatever the number of mails (README "Memory"). A state larger than
+// the cached tables costs a table open (index and filter reads) on a miss.
+inline constexpr int kStateOpenFilesMax = 300;
 // The parse arena's blocks (see ProjectionRunner::arena_): a batch of small events fits in one.
 inline constexpr size_t kProjectionArenaBlockBytes = 256u << 10;
 
@@ -66,6 +71,7 @@ struct ProjectionRunnerOptions {
   size_t batch_bytes_max = kProjectionBatchBytesMax;
   size_t block_cache_bytes = 8u << 20;
   size_t write_buffer_bytes = 16u << 20;  // larger than LevelDB's 4 MiB: rebuild writes a lot
+  int open_files_max = kStateOpenFilesMax;
   // Read a range longer than one batch ahead on a serial executor of `read_ahead_env`
   // (log_prefetcher.h). Off, or no Env: every range is parsed in place from LevelDB's memory on
   // the calling thread (one core).

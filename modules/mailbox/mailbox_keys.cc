@@ -1,6 +1,7 @@
 #include "modules/mailbox/mailbox_keys.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <limits>
 
@@ -102,6 +103,23 @@ std::string BodyKey(std::string_view sha256_hex) {
 
 std::string BodyRefsKey(std::string_view sha256_hex) {
   return "refs/" + std::string(sha256_hex);
+}
+
+std::string BodyLogIndexKey(uint64_t event_index, std::string_view sha256_hex) {
+  char digits[kInvertedDigits + 1];
+  std::snprintf(digits, sizeof(digits), "%020llu", static_cast<unsigned long long>(event_index));
+  return std::string(kBodyLogIndexPrefix) + digits + "/" + std::string(sha256_hex);
+}
+
+bool ParseBodyLogIndexKey(std::string_view key, uint64_t* event_index) {
+  if (!key.starts_with(kBodyLogIndexPrefix)) return false;
+  std::string_view digits = key.substr(kBodyLogIndexPrefix.size(), kInvertedDigits);
+  if (digits.size() != kInvertedDigits) return false;
+  uint64_t value = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (error != std::errc() || end != digits.data() + digits.size()) return false;
+  *event_index = value;
+  return true;
 }
 
 std::string HexEncode(std::string_view bytes) {

@@ -7,6 +7,9 @@
 //   id/<mailbox>/<id>                                the msg/ key of that message (id index)
 //   refs/<sha256 hex>                                BodyRefs: how many entries share the body
 //                                                    and which log event holds its bytes
+//   bodylog/<index>/<sha256 hex>                     "" for each BodyRefs with event_index
+//                                                    <index>: the log events bodies are read
+//                                                    from, lowest first (LogCompactionLimit)
 //   body/<sha256 hex>                                raw bytes, only in state written before
 //                                                    bodies were left in the log (read, purged)
 //
@@ -43,6 +46,12 @@ std::string FolderKeyAfterTime(std::string_view mailbox_id, std::string_view fol
 std::string IdIndexKey(std::string_view mailbox_id, std::string_view message_id);
 std::string BodyKey(std::string_view sha256_hex);
 std::string BodyRefsKey(std::string_view sha256_hex);
+// "bodylog/<index, 20 digits zero padded>/<hex>": ascending by log index, so the first key of
+// kBodyLogIndexPrefix names the oldest log event a body is still read from.
+std::string BodyLogIndexKey(uint64_t event_index, std::string_view sha256_hex);
+inline constexpr std::string_view kBodyLogIndexPrefix = "bodylog/";
+// The index a BodyLogIndexKey names; false when `key` is not one.
+bool ParseBodyLogIndexKey(std::string_view key, uint64_t* event_index);
 
 std::string HexEncode(std::string_view bytes);
 

@@ -101,7 +101,10 @@ Status AddBodyReferences(ProjectionState& state, const std::string& sha256_hex, 
   BodyRefs updated = refs->value_or(BodyRefs());
   // The first mail that brings a body names where its bytes are; later mails only count. A body
   // recorded before bodies stayed in the log keeps its body/<hex> copy (event_index 0).
-  if (!refs->has_value()) updated.set_event_index(event_index);
+  if (!refs->has_value()) {
+    updated.set_event_index(event_index);
+    state.Put(BodyLogIndexKey(event_index, sha256_hex), "");  // pins that event (header)
+  }
   updated.set_count(updated.count() + added);
   updated.set_size_bytes(size_bytes);
   LB_CHECK(updated.count() >= added);
@@ -229,6 +232,9 @@ Status DropBodyReference(ProjectionState& state, const std::string& sha256_hex) 
   if (updated.count() == 0) {
     state.Delete(BodyKey(sha256_hex));
     state.Delete(BodyRefsKey(sha256_hex));
+    if (updated.event_index() != 0) {
+      state.Delete(BodyLogIndexKey(updated.event_index(), sha256_hex));
+    }
   } else {
     StoreProto(state, BodyRefsKey(sha256_hex), updated);
   }

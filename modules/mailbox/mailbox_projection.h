@@ -17,9 +17,16 @@
 // MailReceived event already holds the bytes durably, and copying them into `state` wrote each
 // body again through the state WAL, memtable flushes and compactions, about 45 us of CPU per
 // 10 KiB message on the ingest path (issue #3 benchmark) for no gain in safety. Readers fetch the
-// bytes with MailBodySource (mailbox_reader.h). What this asks of the log: compaction
-// (LogStore::CompactPrefix) must keep every event a BodyRefs names, or move those bodies into
-// a snapshot first. Nothing compacts the log today.
+// bytes with MailBodySource (mailbox_reader.h).
+//
+// The rule this sets for log compaction: LogStore::CompactPrefix(n) may remove event n only if
+// no live BodyRefs names an event at or below n (or those bodies were first moved into a
+// snapshot, which comes with replication). To make the rule cheap to check, every BodyRefs with
+// an event_index also has a key bodylog/<index>/<hex> (mailbox_keys.h): the first key under
+// that prefix is the oldest event still read from, whatever the number of mails.
+// appliance/log_compaction.h clamps every compaction to it; nothing else may call CompactPrefix.
+// A body stays pinned at the first event that brought it while any message holds it, even if
+// that message was purged and a later copy of the same bytes remains.
 //
 // A pure function of the events: time comes only from Event.timestamp_unix_micros, and the
 // deliveries were decided when the mail was accepted, so no other projection is read.

@@ -95,6 +95,17 @@ Result<MessageEntry> MailboxReader::GetMessage(std::string_view mailbox_id,
   return entry;
 }
 
+Result<std::optional<uint64_t>> MailboxReader::OldestBodyLogIndex() const {
+  auto rows = state_.Scan(kBodyLogIndexPrefix, "", 1);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<uint64_t>();
+  uint64_t event_index = 0;
+  if (!ParseBodyLogIndexKey(rows->front().first, &event_index)) {
+    return Status::Corruption("mailbox: bad body log index key " + rows->front().first);
+  }
+  return std::optional<uint64_t>(event_index);
+}
+
 Result<std::string> MailboxReader::GetRawMessage(std::string_view mailbox_id,
                                                  std::string_view message_id) const {
   auto entry = GetMessage(mailbox_id, message_id);

@@ -79,6 +79,9 @@ class MailboxReader {
                                                              size_t limit) const;
   // kNotFound when the message does not exist (or was purged).
   Result<MessageEntry> GetMessage(std::string_view mailbox_id, std::string_view message_id) const;
+  // The lowest log index whose MailReceived event still holds a body some message references
+  // (mailbox_projection.h, the compaction rule); nullopt when no body is read from the log.
+  Result<std::optional<uint64_t>> OldestBodyLogIndex() const;
   // The message exactly as received, checked against its SHA-256 (a mismatch is Corruption).
   Result<std::string> GetRawMessage(std::string_view mailbox_id, std::string_view message_id) const;
 

@@ -66,7 +66,8 @@ def _toml(value):
 
 
 class LifeboatServer:
-    """One `lifeboat serve`; every start() wipes the data dir (each run starts from empty)."""
+    """One `lifeboat serve`; start() wipes the data dir (each run starts from empty) unless told
+    to keep it (the memory bench starts over a log it wrote beforehand)."""
 
     name = "lifeboat"
 
@@ -116,12 +117,17 @@ class LifeboatServer:
                 for key, value in values.items():
                     out.write(f"{key} = {_toml(value)}\n")
 
-    def start(self):
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+    def write_config(self):
+        """Picks free ports and writes the config; start() calls it, `lifeboat rebuild` reads it."""
         os.makedirs(self.workdir, exist_ok=True)
         self.port = free_port()
         self.admin_port = free_port()
         self._write_config()
+
+    def start(self, keep_data=False, start_timeout_seconds=START_TIMEOUT_SECONDS):
+        if not keep_data:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.write_config()
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [self.binary, "serve", "--config", self.config_path],
@@ -133,7 +139,7 @@ class LifeboatServer:
                                  f" see {self.log_path}")
             return self._healthy() and smtp_greets(self.port)
 
-        wait_until(ready, START_TIMEOUT_SECONDS, "lifeboat /healthz and SMTP greeting")
+        wait_until(ready, start_timeout_seconds, "lifeboat /healthz and SMTP greeting")
         # The demo users must be in the directory view before smtp-source's first RCPT: until
         # the import is applied, the node answers 451 4.4.3 and smtp-source gives up.
         wait_until(lambda: self.status().get("directory", {}).get("import_outcome") == "ok",
