@@ -1,5 +1,6 @@
 // lifeboat serve [--config FILE]: run the node until SIGTERM or SIGINT.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 
@@ -9,6 +10,36 @@
 #include "appliance/node.h"
 
 namespace lifeboat::cli {
+namespace {
+
+// Descriptors a node holds besides its SMTP sessions: the stores' table files (kLogOpenFilesMax,
+// kStateOpenFilesMax), WAL and LOCK files, listeners, admin connections, worker pipes.
+inline constexpr uint64_t kOpenFilesBesidesSessions = 1024;
+
+// Every SMTP session holds a descriptor. A login shell's soft limit is often 1024, below the
+// default sessions_total_max plus the table files: past it accept(2) fails with EMFILE and the
+// node turns away sessions its config allows. Any process may raise its soft limit up to the
+// hard one (setrlimit(2)); the systemd unit sets both (image/systemd/lifeboat.service
+// LimitNOFILE), this covers `lifeboat serve` and the demo run by hand.
+void RaiseOpenFileLimit(const config::Config& config, Logger& logger) {
+  struct rlimit limit {};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted =
+      static_cast<rlim_t>(config.smtp.sessions_total_max) + kOpenFilesBesidesSessions;
+  if (limit.rlim_cur >= wanted) return;
+  struct rlimit raised = limit;
+  raised.rlim_cur =
+      (limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= wanted) ? wanted : limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &raised) != 0) raised.rlim_cur = limit.rlim_cur;
+  if (raised.rlim_cur < wanted) {
+    logger.Warn("node", "open file limit below what the SMTP session limit needs",
+                {{"soft_limit", uint64_t{raised.rlim_cur}},
+                 {"hard_limit", uint64_t{limit.rlim_max}},
+                 {"wanted", uint64_t{wanted}}});
+  }
+}
+
+}  // namespace
 
 int RunNode(const config::Config& config, const std::function<void(Node&)>& on_started) {
   // A closed admin connection must not kill the node: writes report EPIPE instead.
@@ -16,6 +47,7 @@ int RunNode(const config::Config& config, const std::function<void(Node&)>& on_s
   auto env = LibeventEnv::Create();
   if (!env.ok()) return Fail(env.status().ToString());
   Logger logger(**env, config.log.level);
+  RaiseOpenFileLimit(config, logger);
   Node* running = nullptr;
   bool stopping = false;
   auto stop = [&](const char* signal_name) {

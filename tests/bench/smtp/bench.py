@@ -40,15 +40,19 @@ KIB = 1024
 SIZES = ((10 * KIB, "10k"), (100 * KIB, "100k"))
 SESSION_COUNTS = (1, 10, 50)
 # The brief's targets: Lifeboat msgs/s over Postfix's, over smtp-sink's, absolute limits.
-POSTFIX_TARGET_RATIO_MIN = {"10k": {1: 3.0, 10: 5.0, 50: 5.0}}
-SINK_TARGET_RATIO_MIN = {"10k": 0.5}
-SINK_SESSIONS = 10
+# Issue #10: the Postfix targets were set past what this machine's protocol limit allows at one
+# session (smtp-sink is only 3-5x Postfix there), so the targets are against smtp-sink, the
+# protocol limit, at every cell; the ratios against Postfix are still printed, without a target.
+POSTFIX_TARGET_RATIO_MIN = {}
+SINK_TARGET_RATIO_MIN = {"10k": {1: 0.65, 10: 0.7, 50: 0.7}, "100k": {10: 0.65, 50: 0.65}}
 P99_TARGET_MAX_MS = 250
-IDLE_RSS_TARGET_MAX_MIB = 64
+IDLE_RSS_TARGET_MAX_MIB = 256
 MESSAGES_DEFAULT = 10_000
 LATENCY_SESSIONS = 10
 PROBE_SESSIONS = 4
-IDLE_SESSIONS = 1000
+IDLE_SESSIONS = 10_000
+# Half of the idle sessions are after STARTTLS: a TLS session holds OpenSSL buffers besides ours.
+IDLE_TLS_SESSIONS = IDLE_SESSIONS // 2
 POSTFIX_DRAIN_TIMEOUT_SECONDS = 300
 CATCHUP_TIMEOUT_SECONDS = 600
 # Idle sessions settle (the server has read and answered every EHLO) before memory is read.
@@ -156,13 +160,14 @@ def idle_memory(lifeboat):
     sockets = []
     try:
         hwm_before, rss_before = clients.memory_kib(lifeboat.pid)
-        sockets = clients.open_idle_sessions(lifeboat.port, IDLE_SESSIONS)
+        sockets = clients.open_idle_sessions(lifeboat.port, IDLE_SESSIONS, IDLE_TLS_SESSIONS)
         time.sleep(IDLE_SETTLE_SECONDS)
         if lifeboat.process.poll() is not None:
             raise servers.BenchError("lifeboat exited with the idle sessions open")
         hwm, rss = clients.memory_kib(lifeboat.pid)
         log(f"lifeboat memory: before sessions RSS {rss_before / 1024:.1f} MiB "
-            f"(peak {hwm_before / 1024:.1f}); with {IDLE_SESSIONS} idle sessions RSS "
+            f"(peak {hwm_before / 1024:.1f}); with {IDLE_SESSIONS} idle sessions "
+            f"({IDLE_TLS_SESSIONS} after STARTTLS) RSS "
             f"{rss / 1024:.1f} MiB, peak {hwm / 1024:.1f} MiB")
         return round(hwm / 1024, 1)
     finally:
@@ -220,7 +225,7 @@ def main():
                     sink_rate, _ = throughput(sink, sessions, messages, message_bytes)
                 finally:
                     sink.stop()
-                target = SINK_TARGET_RATIO_MIN.get(size) if sessions == SINK_SESSIONS else None
+                target = SINK_TARGET_RATIO_MIN.get(size, {}).get(sessions)
                 ratio_figure(f"smtp_ingest_{size}_s{sessions}_vs_sink",
                              lifeboat_rates[size, sessions], "smtp-sink", sink_rate, target)
                 ratio_figure(f"smtp_sink_ceiling_{size}_s{sessions}", sink_rate, peer,
@@ -241,7 +246,7 @@ def main():
         except (servers.BenchError, OSError) as error:
             log(f"idle memory: FAILED: {error}")
             rss = None
-        emit({"name": f"smtp_idle_{IDLE_SESSIONS}_sessions_peak_rss", "value": rss,
+        emit({"name": f"smtp_idle_{IDLE_SESSIONS}_sessions_half_tls_peak_rss", "value": rss,
               "unit": "MiB", "target_max": IDLE_RSS_TARGET_MAX_MIB})
     finally:
         lifeboat.stop()

@@ -3,6 +3,7 @@
 import math
 import resource
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -144,27 +145,42 @@ class LatencyProbe:
             sock.sendall(b"QUIT\r\n")
 
 
-def open_idle_sessions(port, count):
+def open_idle_sessions(port, count, tls_count=0):
     """Opens `count` sessions that each read the greeting, say EHLO, read the reply and then
-    stay idle. Returns the sockets (the caller closes them)."""
+    stay idle; the first `tls_count` of them say STARTTLS first, finish the handshake (the
+    bench's self-signed certificate is not verified) and say EHLO again (RFC 3207 4.2). Returns
+    the sockets (the caller closes them)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = count + 256
     if soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
     sockets = []
+
+    def expect(reader, code_wanted, what):
+        code, line = reader.reply()
+        if code != code_wanted:
+            raise BenchError(f"idle session {len(sockets)}: {what} {line!r}")
+
     try:
-        for _ in range(count):
+        for number in range(count):
             sock = socket.create_connection(("127.0.0.1", port), IDLE_SOCKET_TIMEOUT_SECONDS)
             sockets.append(sock)
             sock.settimeout(IDLE_SOCKET_TIMEOUT_SECONDS)
             reader = _ReplyReader(sock)
-            code, line = reader.reply()
-            if code != 220:
-                raise BenchError(f"idle session {len(sockets)}: greeting {line!r}")
+            expect(reader, 220, "greeting")
             sock.sendall(b"EHLO idle.ext.test\r\n")
-            code, line = reader.reply()
-            if code != 250:
-                raise BenchError(f"idle session {len(sockets)}: EHLO {line!r}")
+            expect(reader, 250, "EHLO")
+            if number < tls_count:
+                sock.sendall(b"STARTTLS\r\n")
+                expect(reader, 220, "STARTTLS")
+                sock = context.wrap_socket(sock, server_hostname="lifeboat.bench")
+                sockets[-1] = sock
+                reader = _ReplyReader(sock)
+                sock.sendall(b"EHLO idle.ext.test\r\n")
+                expect(reader, 250, "EHLO after STARTTLS")
     except BaseException:
         close_all(sockets)
         raise
