@@ -26,14 +26,19 @@ using store_testing::TempDir;
 
 constexpr auto kWaitBound = std::chrono::seconds(30);
 
+// The log store both fixtures below write through, on a fault-injection disk.
+Result<std::unique_ptr<LogStore>> OpenOnDisk(const std::string& path, leveldb::Env* disk) {
+  LogStoreOptions options;
+  options.path = path;
+  options.leveldb_env = disk;
+  return LogStore::Open(options);
+}
+
 class GroupCommitTest : public ::testing::Test {
  protected:
   void SetUp() override {
     disk_ = std::make_unique<simulator::FaultInjectionEnv>(leveldb::Env::Default(), 7);
-    LogStoreOptions options;
-    options.path = dir_.path();
-    options.leveldb_env = disk_.get();
-    Result<std::unique_ptr<LogStore>> store = LogStore::Open(options);
+    Result<std::unique_ptr<LogStore>> store = OpenOnDisk(dir_.path(), disk_.get());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
   }
@@ -285,10 +290,7 @@ class GroupCommitManualEnvTest : public ::testing::Test {
  protected:
   void SetUp() override {
     disk_ = std::make_unique<simulator::FaultInjectionEnv>(leveldb::Env::Default(), 7);
-    LogStoreOptions options;
-    options.path = dir_.path();
-    options.leveldb_env = disk_.get();
-    Result<std::unique_ptr<LogStore>> store = LogStore::Open(options);
+    Result<std::unique_ptr<LogStore>> store = OpenOnDisk(dir_.path(), disk_.get());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
   }
