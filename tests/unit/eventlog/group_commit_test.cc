@@ -26,23 +26,28 @@ using store_testing::TempDir;
 
 constexpr auto kWaitBound = std::chrono::seconds(30);
 
-// The log store both fixtures below write through, on a fault-injection disk.
-Result<std::unique_ptr<LogStore>> OpenOnDisk(const std::string& path, leveldb::Env* disk) {
-  LogStoreOptions options;
-  options.path = path;
-  options.leveldb_env = disk;
-  return LogStore::Open(options);
-}
-
-class GroupCommitTest : public ::testing::Test {
+// A log store on a fault-injection disk, for the writer under test (both fixtures below). The
+// derived fixtures' members (the Env, the writer) go first at teardown: the writer before the
+// store.
+class StoreOnFaultDiskTest : public ::testing::Test {
  protected:
   void SetUp() override {
     disk_ = std::make_unique<simulator::FaultInjectionEnv>(leveldb::Env::Default(), 7);
-    Result<std::unique_ptr<LogStore>> store = OpenOnDisk(dir_.path(), disk_.get());
+    LogStoreOptions options;
+    options.path = dir_.path();
+    options.leveldb_env = disk_.get();
+    Result<std::unique_ptr<LogStore>> store = LogStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
   }
 
+  TempDir dir_;
+  std::unique_ptr<simulator::FaultInjectionEnv> disk_;
+  std::unique_ptr<LogStore> store_;
+};
+
+class GroupCommitTest : public StoreOnFaultDiskTest {
+ protected:
   void StartWriter(GroupCommitOptions options = {}) {
     writer_ = std::make_unique<GroupCommitWriter>(loop_, *store_, options);
   }
@@ -55,10 +60,7 @@ class GroupCommitTest : public ::testing::Test {
     }
   }
 
-  TempDir dir_;
   LoopEnv loop_;
-  std::unique_ptr<simulator::FaultInjectionEnv> disk_;
-  std::unique_ptr<LogStore> store_;
   std::unique_ptr<GroupCommitWriter> writer_;
 };
 
@@ -286,15 +288,8 @@ TEST_F(GroupCommitTest, ConcurrentReadersSeeOnlyDurableRecords) {
 }
 
 // The writer under a ManualEnv: no thread; the drain task runs when the test runs the workers.
-class GroupCommitManualEnvTest : public ::testing::Test {
+class GroupCommitManualEnvTest : public StoreOnFaultDiskTest {
  protected:
-  void SetUp() override {
-    disk_ = std::make_unique<simulator::FaultInjectionEnv>(leveldb::Env::Default(), 7);
-    Result<std::unique_ptr<LogStore>> store = OpenOnDisk(dir_.path(), disk_.get());
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
-  }
-
   void StartWriter(GroupCommitOptions options = {}) {
     writer_ = std::make_unique<GroupCommitWriter>(env_, *store_, options);
   }
@@ -304,10 +299,7 @@ class GroupCommitManualEnvTest : public ::testing::Test {
     return [this](Result<uint64_t> index) { results_.push_back(std::move(index)); };
   }
 
-  TempDir dir_;
   simulator::ManualEnv env_{1};
-  std::unique_ptr<simulator::FaultInjectionEnv> disk_;
-  std::unique_ptr<LogStore> store_;
   std::unique_ptr<GroupCommitWriter> writer_;
   std::vector<Result<uint64_t>> results_;
 };
