@@ -59,13 +59,7 @@ class FaultInjectionEnv::TrackedFile : public leveldb::WritableFile {
   }
   leveldb::Status Close() override { return target_->Close(); }
   leveldb::Status Flush() override { return target_->Flush(); }
-  leveldb::Status Sync() override {
-    leveldb::Status before = env_->BeforeSync();
-    if (!before.ok()) return before;
-    leveldb::Status status = target_->Sync();
-    if (status.ok()) env_->AfterSync(name_);
-    return status;
-  }
+  leveldb::Status Sync() override { return env_->SyncTracked(name_, *target_); }
 
  private:
   FaultInjectionEnv* env_;
@@ -99,13 +93,7 @@ class FaultInjectionEnv::TrackedOverwriteFile : public eventlog::OverwriteFile {
     }
     return before;
   }
-  leveldb::Status Sync() override {
-    leveldb::Status before = env_->BeforeSync();
-    if (!before.ok()) return before;
-    leveldb::Status status = target_->Sync();
-    if (status.ok()) env_->AfterSync(name_);
-    return status;
-  }
+  leveldb::Status Sync() override { return env_->SyncTracked(name_, *target_); }
   leveldb::Status Close() override { return target_->Close(); }
 
  private:

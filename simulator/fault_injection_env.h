@@ -148,6 +148,15 @@ class FaultInjectionEnv : public leveldb::EnvWrapper, public eventlog::WalFileSy
   leveldb::Status RevertLocked(const std::string& name, const FileState& state, uint64_t cut);
   leveldb::Status BeforeSync();
   void AfterSync(const std::string& name);
+  // A tracked file's Sync: counts against faults, syncs `target`, then marks `name` synced.
+  template <typename File>
+  leveldb::Status SyncTracked(const std::string& name, File& target) {
+    leveldb::Status before = BeforeSync();
+    if (!before.ok()) return before;
+    leveldb::Status status = target.Sync();
+    if (status.ok()) AfterSync(name);
+    return status;
+  }
   void MarkDirectorySyncedLocked(const std::string& directory);
   // Counts one write or sync against a scheduled crash; true when this one is the crash point.
   bool ReachedCrashPointLocked();

@@ -256,16 +256,7 @@ class DiskFullFloodTest(unittest.TestCase):
         os.unlink(filler)
         os.unlink(other_data)
 
-        def accepted():
-            self.alive(node)
-            subject = f"after-{len(acknowledged)}"
-            reply = smtp_case.try_deliver(node.smtp_port, subject, RECIPIENT, body=BODY)
-            if reply.code == 250:
-                acknowledged.append(subject)
-                return True
-            self.assertEqual((reply.code, reply.enhanced), (452, "4.3.1"), reply)
-            return False
-        waiting.wait_until(accepted, RESUME_TIMEOUT_SECONDS, "a 250 once space is freed")
+        self.wait_until_accepted_again(node, acknowledged, "after", reopening=False)
         waiting.wait_until(lambda: node.status()["disk"]["ballast_present"],
                            RESUME_TIMEOUT_SECONDS, "the ballast re-created")
         self.assertIn("space returned above the reserve", node.log_tail(20000))
@@ -320,21 +311,7 @@ class DiskFullFloodTest(unittest.TestCase):
 
         os.unlink(filler)
 
-        def accepted():
-            self.alive(node)
-            subject = f"ro-after-{len(acknowledged)}"
-            try:
-                reply = smtp_case.try_deliver(node.smtp_port, subject, RECIPIENT, body=BODY)
-            except (OSError, smtp_wire.ConnectionClosed):
-                # Between the read-only node and the reopened one: the reopen closes the sessions
-                # open at that moment (refused, or cut before a reply: never acknowledged).
-                return False
-            if reply.code == 250:
-                acknowledged.append(subject)
-                return True
-            self.assertEqual((reply.code, reply.enhanced), (452, "4.3.1"), reply)
-            return False
-        waiting.wait_until(accepted, RESUME_TIMEOUT_SECONDS, "a 250 once space is freed")
+        self.wait_until_accepted_again(node, acknowledged, "ro-after", reopening=True)
         self.assertIn("reopening the data dir for writing", node.log_tail(20000))
         status = node.status()
         self.assertFalse(status["disk"]["read_only_open"], status["disk"])
@@ -342,6 +319,27 @@ class DiskFullFloodTest(unittest.TestCase):
         node.wait_applied()
         self.assert_all_acknowledged_stored(node, acknowledged, "reopened for writing")
         self.assertEqual(node.stop(), 0, node.log_tail())
+
+    def wait_until_accepted_again(self, node, acknowledged, prefix, reopening):
+        """Delivers until a mail gets 250 (its subject appended to `acknowledged`); every refusal
+        before it must be 452 4.3.1. With `reopening`, a refused connect or a session cut before
+        its reply is a transient: the node reopening for writing closes the sessions open at that
+        moment (none of them was acknowledged)."""
+        transient = (OSError, smtp_wire.ConnectionClosed) if reopening else ()
+
+        def accepted():
+            self.alive(node)
+            subject = f"{prefix}-{len(acknowledged)}"
+            try:
+                reply = smtp_case.try_deliver(node.smtp_port, subject, RECIPIENT, body=BODY)
+            except transient:
+                return False
+            if reply.code == 250:
+                acknowledged.append(subject)
+                return True
+            self.assertEqual((reply.code, reply.enhanced), (452, "4.3.1"), reply)
+            return False
+        waiting.wait_until(accepted, RESUME_TIMEOUT_SECONDS, "a 250 once space is freed")
 
     @staticmethod
     def alive(node):
