@@ -166,8 +166,8 @@ Status Node::Open() {
   if (!token.ok()) return token.status();
   admin_token_ = std::move(token).value();
   admin_router_ = std::make_unique<admin::AdminRouter>(*this, admin_token_);
-  auto server = admin::AdminServer::Start(env_.base(), config_.admin.host, config_.admin.port,
-                                          *admin_router_);
+  auto server =
+      admin::AdminServer::Start(env_, config_.admin.host, config_.admin.port, *admin_router_);
   if (!server.ok()) return server.status();
   admin_server_ = std::move(server).value();
 

@@ -84,11 +84,11 @@ void Send(evhttp_request* request, const AdminResponse& response) {
 
 }  // namespace
 
-Result<std::unique_ptr<AdminServer>> AdminServer::Start(event_base* base, const std::string& host,
+Result<std::unique_ptr<AdminServer>> AdminServer::Start(LibeventEnv& env, const std::string& host,
                                                         uint16_t port, AdminRouter& router) {
-  std::unique_ptr<AdminServer> server(new AdminServer(router));
-  server->base_ = base;
-  server->http_ = evhttp_new(base);
+  std::unique_ptr<AdminServer> server(new AdminServer(env, router));
+  server->base_ = env.base();
+  server->http_ = evhttp_new(server->base_);
   if (server->http_ == nullptr) return Status::IoError("admin: evhttp_new failed");
   evhttp_set_max_headers_size(server->http_, kAdminRequestBytesMax);
   evhttp_set_max_body_size(server->http_, kAdminRequestBodyBytesMax);
@@ -128,20 +128,18 @@ void AdminServer::Hold(evhttp_request* request, const AppliedWait& wait) {
     return;
   }
   Waiter& waiter = waiters_.emplace_back(
-      Waiter{this, request, evhttp_request_get_connection(request), wait, nullptr, nullptr});
+      Waiter{this, request, evhttp_request_get_connection(request), wait, 0, nullptr});
   evhttp_connection_set_closecb(waiter.connection, &AdminServer::OnConnectionClose, this);
-  waiter.timer = evtimer_new(base_, &AdminServer::OnWaitTimeout, &waiter);
-  LB_CHECK(waiter.timer != nullptr);
   const evutil_socket_t fd =
       bufferevent_getfd(evhttp_connection_get_bufferevent(waiter.connection));
-  waiter.peer_closed = event_new(base_, fd, EV_CLOSED, &AdminServer::OnWaitTimeout, &waiter);
+  waiter.peer_closed = event_new(base_, fd, EV_CLOSED, &AdminServer::OnPeerClosed, &waiter);
   if (waiter.peer_closed != nullptr && event_add(waiter.peer_closed, nullptr) != 0) {
     event_free(waiter.peer_closed);
     waiter.peer_closed = nullptr;
   }
-  const timeval bound{static_cast<time_t>(wait.bound_ms / 1000),
-                      static_cast<suseconds_t>((wait.bound_ms % 1000) * 1000)};
-  evtimer_add(waiter.timer, &bound);
+  const Waiter* waiting = &waiter;
+  waiter.bound_timer = env_.StartTimer(std::chrono::milliseconds(wait.bound_ms),
+                                       [this, waiting] { AnswerIfWaiting(waiting); });
 }
 
 void AdminServer::NotifyApplied(uint64_t applied_index) {
@@ -152,14 +150,17 @@ void AdminServer::NotifyApplied(uint64_t applied_index) {
   }
 }
 
-void AdminServer::OnWaitTimeout(int, short, void* arg) {
+void AdminServer::OnPeerClosed(int, short, void* arg) {
   auto* waiter = static_cast<Waiter*>(arg);
-  AdminServer* server = waiter->server;
-  for (auto it = server->waiters_.begin(); it != server->waiters_.end(); ++it) {
+  waiter->server->AnswerIfWaiting(waiter);
+}
+
+void AdminServer::AnswerIfWaiting(const Waiter* waiter) {
+  for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
     if (&*it == waiter) {
       // The bound passed, or the client left (the answer then lets evhttp find the dead socket):
       // 200 if the index was applied meanwhile, else 503.
-      server->Answer(it);
+      Answer(it);
       return;
     }
   }
@@ -182,7 +183,7 @@ void AdminServer::Answer(std::list<Waiter>::iterator waiter) {
 }
 
 void AdminServer::Forget(std::list<Waiter>::iterator waiter) {
-  if (waiter->timer != nullptr) event_free(waiter->timer);
+  env_.CancelTimer(waiter->bound_timer);  // a no-op once it fired (env.h)
   if (waiter->peer_closed != nullptr) event_free(waiter->peer_closed);
   waiters_.erase(waiter);
 }

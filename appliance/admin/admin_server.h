@@ -18,6 +18,7 @@
 #include <string>
 
 #include "appliance/admin/admin_router.h"
+#include "appliance/env/libevent_env.h"
 #include "appliance/env/status.h"
 
 struct event;
@@ -30,8 +31,11 @@ namespace lifeboat::admin {
 
 class AdminServer {
  public:
-  // Listens on host:port ("127.0.0.1" or "::1"; port 0 picks a free one, see port()).
-  static Result<std::unique_ptr<AdminServer>> Start(event_base* base, const std::string& host,
+  // Listens on host:port ("127.0.0.1" or "::1"; port 0 picks a free one, see port()). The
+  // evhttp server runs on `env`'s event base; a waiting request's bound is an Env timer, which
+  // never fires before the bound (libevent's own timers read a coarse clock and may, by a jiffy).
+  // `env` must outlive the server.
+  static Result<std::unique_ptr<AdminServer>> Start(LibeventEnv& env, const std::string& host,
                                                     uint16_t port, AdminRouter& router);
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
@@ -51,13 +55,15 @@ class AdminServer {
     evhttp_request* request;
     evhttp_connection* connection;
     AppliedWait wait;
-    event* timer = nullptr;
+    TimerId bound_timer = 0;       // the Env timer of wait.bound_ms
     event* peer_closed = nullptr;  // null where the backend cannot report it: the timer remains
   };
 
-  AdminServer(AdminRouter& router) : router_(router) {}
+  AdminServer(LibeventEnv& env, AdminRouter& router) : env_(env), router_(router) {}
   static void OnRequest(evhttp_request* request, void* arg);
-  static void OnWaitTimeout(int fd, short what, void* arg);  // also the peer-closed callback
+  static void OnPeerClosed(int fd, short what, void* arg);
+  // The bound passed or the peer left: answers `waiter` if it is still waiting.
+  void AnswerIfWaiting(const Waiter* waiter);
   static void OnConnectionClose(evhttp_connection* connection, void* arg);
   void Hold(evhttp_request* request, const AppliedWait& wait);
   // Answers the waiter and forgets it.
@@ -65,11 +71,12 @@ class AdminServer {
   // Forgets the waiter without answering (its connection is gone, or the server stops).
   void Forget(std::list<Waiter>::iterator waiter);
 
+  LibeventEnv& env_;
   AdminRouter& router_;
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
   uint16_t port_ = 0;
-  std::list<Waiter> waiters_;  // stable addresses: each timer's argument points into it
+  std::list<Waiter> waiters_;  // stable addresses: timers and events point into it
 };
 
 }  // namespace lifeboat::admin

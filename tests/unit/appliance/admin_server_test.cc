@@ -55,20 +55,22 @@ class AdminServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     signal(SIGPIPE, SIG_IGN);  // as `lifeboat serve` does: a client that left is an EPIPE
-    base_ = event_base_new();
-    ASSERT_NE(base_, nullptr);
+    auto env = LibeventEnv::Create();
+    ASSERT_TRUE(env.ok()) << env.status().ToString();
+    env_ = std::move(env).value();
+    base_ = env_->base();
     tick_ = event_new(
         base_, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
     event_add(tick_, &kLoopTick);
     router_ = std::make_unique<AdminRouter>(backend_, kToken);
-    auto server = AdminServer::Start(base_, "127.0.0.1", 0, *router_);
+    auto server = AdminServer::Start(*env_, "127.0.0.1", 0, *router_);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
   }
   void TearDown() override {
     server_.reset();
     event_free(tick_);
-    event_base_free(base_);
+    env_.reset();  // frees the base
   }
 
   // Runs the loop until `condition` holds; false if kLoopWaitBound passes first.
@@ -82,6 +84,7 @@ class AdminServerTest : public ::testing::Test {
   }
 
   FakeBackend backend_;
+  std::unique_ptr<LibeventEnv> env_;
   event_base* base_ = nullptr;
   event* tick_ = nullptr;
   std::unique_ptr<AdminRouter> router_;
