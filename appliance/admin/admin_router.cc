@@ -65,6 +65,25 @@ AdminResponse JsonOk(std::string body) {
   return Json(200, std::move(body));
 }
 
+AdminResponse RawMessageOk(std::string body) {
+  AdminResponse response = Text(200, std::move(body));
+  response.content_type = "message/rfc822";  // RFC 2046 section 5.2.1
+  return response;
+}
+
+// A response that comes once `read` (a backend read, off the loop) calls back: made by `make`, or
+// the error's status.
+AdminResponse Later(std::function<void(AdminBackend::ReadDone)> read,
+                    AdminResponse (*make)(std::string)) {
+  AdminResponse response;
+  response.later = [read = std::move(read), make](AdminReply reply) {
+    read([reply = std::move(reply), make](Result<std::string> result) {
+      reply(FromResult(std::move(result), make));
+    });
+  };
+  return response;
+}
+
 // `name` as an unsigned integer in 1..max, `fallback` when absent.
 Result<uint64_t> QueryLimit(std::string_view query, std::string_view name, uint64_t fallback,
                             uint64_t max) {
@@ -204,20 +223,17 @@ AdminResponse AdminRouter::HandleLog(const AdminRequest& request) {
     from = before > count ? before - count : 1;
     count = before - from;
   }
-  Result<std::string> events = backend_.LogJson(from, count);
-  if (!events.ok()) {
-    int status = events.status().code() == StatusCode::kNotFound ? 404 : 500;
-    return JsonError(status, events.status().message());
-  }
-  AdminResponse response = Text(200, std::move(events).value());
-  response.content_type = "application/x-ndjson";
-  return response;
+  return Later([this, from, count](
+                   AdminBackend::ReadDone done) { backend_.LogJson(from, count, std::move(done)); },
+               NdJson);
 }
 
 AdminResponse AdminRouter::HandleMailboxes(const AdminRequest& request) {
   auto limit = QueryLimit(request.query, "limit", kMailboxesDefault, kMailboxesMax);
   if (!limit.ok()) return ErrorResponse(limit.status());
-  return FromResult(backend_.MailboxesJson(*limit), NdJson);
+  return Later([this, limit = *limit](
+                   AdminBackend::ReadDone done) { backend_.MailboxesJson(limit, std::move(done)); },
+               NdJson);
 }
 
 AdminResponse AdminRouter::HandleMailbox(const AdminRequest& request) {
@@ -233,8 +249,11 @@ AdminResponse AdminRouter::HandleMailbox(const AdminRequest& request) {
     Status valid = CheckAfterCursor(**after);
     if (!valid.ok()) return ErrorResponse(valid);
   }
-  return FromResult(
-      backend_.MailboxMessagesJson(*address, folder->value_or(""), *limit, after->value_or("")),
+  return Later(
+      [this, address = *address, folder = folder->value_or(""), limit = *limit,
+       after = after->value_or("")](AdminBackend::ReadDone done) {
+        backend_.MailboxMessagesJson(address, folder, limit, after, std::move(done));
+      },
       NdJson);
 }
 
@@ -245,12 +264,18 @@ AdminResponse AdminRouter::HandleMessage(const AdminRequest& request) {
   if (!id.ok()) return ErrorResponse(id.status());
   auto raw = QueryFlag(request.query, "raw");
   if (!raw.ok()) return ErrorResponse(raw.status());
-  if (!*raw) return FromResult(backend_.MessageJson(*mailbox, *id), JsonOk);
-  auto bytes = backend_.RawMessage(*mailbox, *id);
-  if (!bytes.ok()) return ErrorResponse(bytes.status());
-  AdminResponse response = Text(200, std::move(bytes).value());
-  response.content_type = "message/rfc822";  // RFC 2046 section 5.2.1
-  return response;
+  if (!*raw) {
+    return Later(
+        [this, mailbox = *mailbox, id = *id](AdminBackend::ReadDone done) {
+          backend_.MessageJson(mailbox, id, std::move(done));
+        },
+        JsonOk);
+  }
+  return Later(
+      [this, mailbox = *mailbox, id = *id](AdminBackend::ReadDone done) {
+        backend_.RawMessage(mailbox, id, std::move(done));
+      },
+      RawMessageOk);
 }
 
 AdminResponse AdminRouter::HandleDirectoryStatus(const AdminRequest&) {

@@ -29,6 +29,7 @@
 // missing or wrong token gets 401 with WWW-Authenticate: Bearer (RFC 6750 section 3).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,17 +66,29 @@ struct AppliedWait {
   uint64_t bound_ms = 0;
 };
 
+struct AdminResponse;
+// Sends the answer to a request whose response was `later`: once, on the loop thread.
+using AdminReply = std::function<void(AdminResponse response)>;
+
 struct AdminResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   std::optional<AppliedWait> wait;  // set: no answer yet, the fields above are unused
+  // Set: no answer yet (a read runs off the loop); the driver calls it once with the AdminReply
+  // that sends the answer, and serves other requests meanwhile. The fields above are unused.
+  std::function<void(AdminReply reply)> later;
 };
 
-// What the API reads from the node. Implemented by the node; loop thread.
+// What the API reads from the node. Implemented by the node (node_admin_backend.h); loop thread.
 class AdminBackend {
  public:
+  // The result of a read of the stores: run once, on the loop thread. Reads that touch LevelDB
+  // take one, so that the backend can run them off the loop (a 50 MiB message must not stall
+  // SMTP); the router answers through AdminResponse::later.
+  using ReadDone = std::function<void(Result<std::string> result)>;
+
   virtual ~AdminBackend() = default;
   virtual std::string StatusJson() = 0;
   // The log is committed through this index (eventlog/proposer.h): `wait_applied=last` waits for
@@ -87,20 +100,18 @@ class AdminBackend {
   virtual std::string MetricsText() = 0;
   // Events from..from+count-1 (clamped to the log), one JSON object per line. NotFound when
   // `from` is outside the log.
-  virtual Result<std::string> LogJson(uint64_t from, uint64_t count) = 0;
+  virtual void LogJson(uint64_t from, uint64_t count, ReadDone done) = 0;
 
   // Mailbox and directory reads (mailbox_queries.h, directory_queries.h). Errors: NotFound (404),
   // InvalidArgument (400), FailedPrecondition (409), Unavailable (503), others 500.
-  virtual Result<std::string> MailboxesJson(uint64_t limit) = 0;
+  virtual void MailboxesJson(uint64_t limit, ReadDone done) = 0;
   // `folder` "" means every folder; `after` "" the first page, else the message id that ended
   // the previous page (MailboxQueries::Messages).
-  virtual Result<std::string> MailboxMessagesJson(std::string_view address_or_id,
-                                                  std::string_view folder, uint64_t limit,
-                                                  std::string_view after) = 0;
-  virtual Result<std::string> MessageJson(std::string_view address_or_id,
-                                          std::string_view message_id) = 0;
-  virtual Result<std::string> RawMessage(std::string_view address_or_id,
-                                         std::string_view message_id) = 0;
+  virtual void MailboxMessagesJson(std::string address_or_id, std::string folder, uint64_t limit,
+                                   std::string after, ReadDone done) = 0;
+  virtual void MessageJson(std::string address_or_id, std::string message_id, ReadDone done) = 0;
+  virtual void RawMessage(std::string address_or_id, std::string message_id, ReadDone done) = 0;
+  // The directory's in-memory view: answered at once.
   virtual std::string DirectoryStatusJson() = 0;
   virtual Result<std::string> DirectoryEntryJson(std::string_view address_or_id) = 0;
   virtual Result<std::string> DirectorySearchJson(std::string_view text, uint64_t limit) = 0;
@@ -116,6 +127,7 @@ class AdminRouter {
   AdminRouter(AdminBackend& backend, std::string token)
       : backend_(backend), token_(std::move(token)) {}
 
+  // The response, or one with `wait` or `later` set, answered afterwards.
   AdminResponse Handle(const AdminRequest& request);
   // The answer to a request Handle deferred: the status if the index is applied, else 503.
   AdminResponse AnswerWait(const AppliedWait& wait);

@@ -109,6 +109,7 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(LibeventEnv& env, const 
 
 AdminServer::~AdminServer() {
   Stop();
+  *self_ = nullptr;
 }
 
 void AdminServer::Stop() {
@@ -116,6 +117,7 @@ void AdminServer::Stop() {
   if (http_ != nullptr) evhttp_free(http_);
   http_ = nullptr;
   while (!waiters_.empty()) Forget(waiters_.begin());
+  readers_.clear();  // evhttp freed their requests
 }
 
 void AdminServer::Hold(evhttp_request* request, const AppliedWait& wait) {
@@ -173,6 +175,30 @@ void AdminServer::OnConnectionClose(evhttp_connection* connection, void* arg) {
     if (it->connection == connection) server->Forget(it);
     it = next;
   }
+  std::erase_if(server->readers_,
+                [connection](const auto& entry) { return entry.second.connection == connection; });
+}
+
+void AdminServer::HoldForRead(evhttp_request* request,
+                              const std::function<void(AdminReply reply)>& later) {
+  const uint64_t id = next_reader_id_++;
+  evhttp_connection* connection = evhttp_request_get_connection(request);
+  readers_.emplace(id, Reader{request, connection});
+  evhttp_connection_set_closecb(connection, &AdminServer::OnConnectionClose, this);
+  std::weak_ptr<AdminServer*> server = self_;
+  later([server, id](AdminResponse response) {
+    std::shared_ptr<AdminServer*> alive = server.lock();
+    if (alive == nullptr || *alive == nullptr) return;  // the server is gone
+    (*alive)->AnswerRead(id, response);
+  });
+}
+
+void AdminServer::AnswerRead(uint64_t id, const AdminResponse& response) {
+  auto reader = readers_.find(id);
+  if (reader == readers_.end()) return;  // its connection closed, or the server stopped
+  evhttp_request* request = reader->second.request;
+  readers_.erase(reader);
+  Send(request, response);
 }
 
 void AdminServer::Answer(std::list<Waiter>::iterator waiter) {
@@ -204,6 +230,10 @@ void AdminServer::OnRequest(evhttp_request* request, void* arg) {
   AdminResponse response = server->router_.Handle(admin_request);
   if (response.wait.has_value()) {
     server->Hold(request, *response.wait);
+    return;
+  }
+  if (response.later != nullptr) {
+    server->HoldForRead(request, response.later);
     return;
   }
   Send(request, response);

@@ -10,10 +10,15 @@
 // answered at once, which lets evhttp see the dead socket and free it. At most
 // kAdminWaitingRequestsMax wait at a time; more get 503 at once.
 //
+// Reads answered later (AdminResponse::later: the backend reads off the loop) are held too, by
+// id; evhttp_send_reply may come after the handler returned. The reply is dropped when its
+// connection closed meanwhile or the server stopped (a late reply holds only a weak reference).
+//
 // Threading: loop thread only. The router must outlive the server.
 
 #include <cstdint>
 #include <list>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -48,6 +53,8 @@ class AdminServer {
   // The projections have applied `applied_index`: answers the requests waiting for it.
   void NotifyApplied(uint64_t applied_index);
   size_t waiting_requests() const { return waiters_.size(); }
+  // Requests whose read runs off the loop.
+  size_t reading_requests() const { return readers_.size(); }
 
  private:
   struct Waiter {
@@ -59,7 +66,15 @@ class AdminServer {
     event* peer_closed = nullptr;  // null where the backend cannot report it: the timer remains
   };
 
+  struct Reader {
+    evhttp_request* request;
+    evhttp_connection* connection;
+  };
+
   AdminServer(LibeventEnv& env, AdminRouter& router) : env_(env), router_(router) {}
+  // Holds `request` and lets `later` answer it, now or on a later loop turn.
+  void HoldForRead(evhttp_request* request, const std::function<void(AdminReply reply)>& later);
+  void AnswerRead(uint64_t id, const AdminResponse& response);
   static void OnRequest(evhttp_request* request, void* arg);
   static void OnPeerClosed(int fd, short what, void* arg);
   // The bound passed or the peer left: answers `waiter` if it is still waiting.
@@ -77,6 +92,10 @@ class AdminServer {
   evhttp* http_ = nullptr;
   uint16_t port_ = 0;
   std::list<Waiter> waiters_;  // stable addresses: timers and events point into it
+  std::map<uint64_t, Reader> readers_;
+  uint64_t next_reader_id_ = 1;
+  // What a late reply holds: null once the server is gone.
+  std::shared_ptr<AdminServer*> self_ = std::make_shared<AdminServer*>(this);
 };
 
 }  // namespace lifeboat::admin

@@ -10,9 +10,12 @@
 #include "appliance/admin/directory_queries.h"
 #include "appliance/admin/mailbox_queries.h"
 #include "appliance/admin/query_string.h"
+#include "tests/unit/appliance/fake_admin_backend.h"
 
 namespace lifeboat::admin {
 namespace {
+
+using testing::HandleNow;
 
 constexpr char kToken[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -24,14 +27,15 @@ class RecordingBackend : public AdminBackend {
   uint64_t LogLastIndex() override { return 0; }
   uint64_t ProjectionAppliedIndex() override { return 0; }
   std::string MetricsText() override { return ""; }
-  Result<std::string> LogJson(uint64_t, uint64_t) override { return std::string(); }
+  Result<std::string> LogJsonNow(uint64_t, uint64_t) { return std::string(); }
 
-  Result<std::string> MailboxesJson(uint64_t limit) override {
+  Result<std::string> MailboxesJsonNow(uint64_t limit) {
     last_limit = limit;
     return std::string("{\"mailbox_id\":\"u1\"}\n");
   }
-  Result<std::string> MailboxMessagesJson(std::string_view address_or_id, std::string_view folder,
-                                          uint64_t limit, std::string_view after) override {
+  Result<std::string> MailboxMessagesJsonNow(std::string_view address_or_id,
+                                             std::string_view folder, uint64_t limit,
+                                             std::string_view after) {
     last_address = address_or_id;
     last_folder = folder;
     last_limit = limit;
@@ -41,16 +45,31 @@ class RecordingBackend : public AdminBackend {
     if (after == "purged-id") return Status::InvalidArgument("after=purged-id: no such message");
     return std::string("{\"message_id\":\"m1\"}\n");
   }
-  Result<std::string> MessageJson(std::string_view address_or_id,
-                                  std::string_view message_id) override {
+  Result<std::string> MessageJsonNow(std::string_view address_or_id, std::string_view message_id) {
     last_address = address_or_id;
     last_id = message_id;
     if (message_id != "m1") return Status::NotFound("no message");
     return std::string("{\"message_id\":\"m1\"}");
   }
-  Result<std::string> RawMessage(std::string_view, std::string_view message_id) override {
+  Result<std::string> RawMessageNow(std::string_view, std::string_view message_id) {
     if (message_id != "m1") return Status::NotFound("no message");
     return std::string("Subject: hi\r\n\r\nbody\r\n");
+  }
+  // The reads answer at once: the router's deferred answer (AdminResponse::later) then comes
+  // before HandleNow returns.
+  void LogJson(uint64_t from, uint64_t count, ReadDone done) override {
+    done(LogJsonNow(from, count));
+  }
+  void MailboxesJson(uint64_t limit, ReadDone done) override { done(MailboxesJsonNow(limit)); }
+  void MailboxMessagesJson(std::string address_or_id, std::string folder, uint64_t limit,
+                           std::string after, ReadDone done) override {
+    done(MailboxMessagesJsonNow(address_or_id, folder, limit, after));
+  }
+  void MessageJson(std::string address_or_id, std::string message_id, ReadDone done) override {
+    done(MessageJsonNow(address_or_id, message_id));
+  }
+  void RawMessage(std::string address_or_id, std::string message_id, ReadDone done) override {
+    done(RawMessageNow(address_or_id, message_id));
   }
   std::string DirectoryStatusJson() override { return "{\"entries\":3}"; }
   Result<std::string> DirectoryEntryJson(std::string_view address_or_id) override {
@@ -113,11 +132,11 @@ TEST_F(AdminMailboxRouterTest, EveryNewEndpointNeedsTheToken) {
       {"GET", "/v1/directory/action"},
   };
   for (const auto& [method, path] : endpoints) {
-    AdminResponse response = router_.Handle(Request(method, path, "", false));
+    AdminResponse response = HandleNow(router_, Request(method, path, "", false));
     EXPECT_EQ(response.status, 401) << method << " " << path;
     // A wrong method is not revealed before authentication either.
     std::string other = std::string(method) == "GET" ? "POST" : "GET";
-    EXPECT_EQ(router_.Handle(Request(other, path, "", false)).status, 401) << path;
+    EXPECT_EQ(HandleNow(router_, Request(other, path, "", false)).status, 401) << path;
   }
   EXPECT_FALSE(backend_.last_full);
   EXPECT_EQ(backend_.last_limit, 0u);
@@ -125,7 +144,7 @@ TEST_F(AdminMailboxRouterTest, EveryNewEndpointNeedsTheToken) {
 
 TEST_F(AdminMailboxRouterTest, MailboxListDecodesParametersAndAppliesDefaults) {
   AdminResponse response =
-      router_.Handle(Request("GET", "/v1/mailbox", "address=alice%2Btag%40corp.example"));
+      HandleNow(router_, Request("GET", "/v1/mailbox", "address=alice%2Btag%40corp.example"));
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.content_type, "application/x-ndjson");
   EXPECT_EQ(response.body, "{\"message_id\":\"m1\"}\n");
@@ -133,42 +152,42 @@ TEST_F(AdminMailboxRouterTest, MailboxListDecodesParametersAndAppliesDefaults) {
   EXPECT_EQ(backend_.last_folder, "");
   EXPECT_EQ(backend_.last_limit, kMailboxMessagesDefault);
 
-  EXPECT_EQ(
-      router_
-          .Handle(Request("GET", "/v1/mailbox", "address=u1&folder=Old%2FArchive%20%C3%A9&limit=7"))
-          .status,
-      200);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/mailbox",
+                                       "address=u1&folder=Old%2FArchive%20%C3%A9&limit=7"))
+                .status,
+            200);
   EXPECT_EQ(backend_.last_address, "u1");
   EXPECT_EQ(backend_.last_folder, "Old/Archive \xC3\xA9");
   EXPECT_EQ(backend_.last_limit, 7u);
 }
 
 TEST_F(AdminMailboxRouterTest, MailboxListRejectsBadParametersWith400) {
-  AdminResponse missing = router_.Handle(Request("GET", "/v1/mailbox", "folder=Inbox"));
+  AdminResponse missing = HandleNow(router_, Request("GET", "/v1/mailbox", "folder=Inbox"));
   EXPECT_EQ(missing.status, 400);
   EXPECT_EQ(missing.body, "{\"error\":\"missing parameter address\"}\n");
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailbox", "address=")).status, 400);
-  AdminResponse too_many = router_.Handle(Request("GET", "/v1/mailbox", "address=u1&limit=501"));
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/mailbox", "address=")).status, 400);
+  AdminResponse too_many =
+      HandleNow(router_, Request("GET", "/v1/mailbox", "address=u1&limit=501"));
   EXPECT_EQ(too_many.status, 400);
   EXPECT_EQ(too_many.body, "{\"error\":\"limit=501: expected 1..500\"}\n");
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailbox", "address=u1&limit=0")).status, 400);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailbox", "address=u1&limit=x")).status, 400);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailbox", "address=%4")).status, 400);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailbox", "address=%zz")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/mailbox", "address=u1&limit=0")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/mailbox", "address=u1&limit=x")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/mailbox", "address=%4")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/mailbox", "address=%zz")).status, 400);
   std::string long_value(kAdminQueryValueBytesMax + 1, 'a');
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailbox", "address=" + long_value)).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/mailbox", "address=" + long_value)).status, 400);
   // The backend's own refusals keep their meaning.
   AdminResponse group =
-      router_.Handle(Request("GET", "/v1/mailbox", "address=sales%40corp.example"));
+      HandleNow(router_, Request("GET", "/v1/mailbox", "address=sales%40corp.example"));
   EXPECT_EQ(group.status, 400);
   EXPECT_EQ(group.body, "{\"error\":\"is a group\"}\n");
 }
 
 TEST_F(AdminMailboxRouterTest, MailboxListPassesTheAfterCursorDecoded) {
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailbox", "address=u1")).status, 200);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/mailbox", "address=u1")).status, 200);
   EXPECT_EQ(backend_.last_after, "");  // absent: the first page
   EXPECT_EQ(
-      router_.Handle(Request("GET", "/v1/mailbox", "address=u1&limit=5&after=m%2D7.1")).status,
+      HandleNow(router_, Request("GET", "/v1/mailbox", "address=u1&limit=5&after=m%2D7.1")).status,
       200);
   EXPECT_EQ(backend_.last_after, "m-7.1");
   EXPECT_EQ(backend_.last_limit, 5u);
@@ -187,7 +206,7 @@ TEST_F(AdminMailboxRouterTest, MailboxListRejectsABadCursorWith400BeforeTheBacke
   };
   for (const auto& [query, body] : bad) {
     backend_.last_address.clear();
-    AdminResponse response = router_.Handle(Request("GET", "/v1/mailbox", query));
+    AdminResponse response = HandleNow(router_, Request("GET", "/v1/mailbox", query));
     EXPECT_EQ(response.status, 400) << query;
     if (body != nullptr) {
       EXPECT_EQ(response.body, body) << query;
@@ -195,100 +214,105 @@ TEST_F(AdminMailboxRouterTest, MailboxListRejectsABadCursorWith400BeforeTheBacke
     EXPECT_EQ(backend_.last_address, "") << query << ": the backend was asked";
   }
   std::string long_value(kAdminQueryValueBytesMax + 1, 'a');
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailbox", "address=u1&after=" + long_value)).status,
-            400);
+  EXPECT_EQ(
+      HandleNow(router_, Request("GET", "/v1/mailbox", "address=u1&after=" + long_value)).status,
+      400);
   // A well-formed id the mailbox does not hold: the query's InvalidArgument, still 400.
   AdminResponse unknown =
-      router_.Handle(Request("GET", "/v1/mailbox", "address=u1&after=purged-id"));
+      HandleNow(router_, Request("GET", "/v1/mailbox", "address=u1&after=purged-id"));
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(backend_.last_after, "purged-id");
 }
 
 TEST_F(AdminMailboxRouterTest, UnknownMailboxMessageAndEntryAre404) {
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailbox", "address=nobody%40corp.example")).status,
+  EXPECT_EQ(
+      HandleNow(router_, Request("GET", "/v1/mailbox", "address=nobody%40corp.example")).status,
+      404);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/message", "mailbox=u1&id=m2")).status, 404);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/message", "mailbox=u1&id=m2&raw=1")).status,
             404);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/message", "mailbox=u1&id=m2")).status, 404);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/message", "mailbox=u1&id=m2&raw=1")).status, 404);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/directory/entry", "id=bob")).status, 404);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/directory/action", "id=9")).status, 404);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailboxx")).status, 404);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/directory/entry", "id=bob")).status, 404);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/directory/action", "id=9")).status, 404);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/mailboxx")).status, 404);
 }
 
 TEST_F(AdminMailboxRouterTest, MessageMetadataOrRawBytes) {
-  AdminResponse metadata = router_.Handle(Request("GET", "/v1/message", "mailbox=u1&id=m1"));
+  AdminResponse metadata = HandleNow(router_, Request("GET", "/v1/message", "mailbox=u1&id=m1"));
   EXPECT_EQ(metadata.status, 200);
   EXPECT_EQ(metadata.content_type, "application/json");
   EXPECT_EQ(metadata.body, "{\"message_id\":\"m1\"}\n");
   EXPECT_EQ(backend_.last_address, "u1");
   EXPECT_EQ(backend_.last_id, "m1");
-  AdminResponse raw = router_.Handle(Request("GET", "/v1/message", "mailbox=u1&id=m1&raw=1"));
+  AdminResponse raw = HandleNow(router_, Request("GET", "/v1/message", "mailbox=u1&id=m1&raw=1"));
   EXPECT_EQ(raw.status, 200);
   EXPECT_EQ(raw.content_type, "message/rfc822");
   EXPECT_EQ(raw.body, "Subject: hi\r\n\r\nbody\r\n");
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/message", "mailbox=u1")).status, 400);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/message", "id=m1")).status, 400);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/message", "mailbox=u1&id=m1&raw=yes")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/message", "mailbox=u1")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/message", "id=m1")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/message", "mailbox=u1&id=m1&raw=yes")).status,
+            400);
 }
 
 TEST_F(AdminMailboxRouterTest, MailboxesAndDirectoryReads) {
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailboxes")).status, 200);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/mailboxes")).status, 200);
   EXPECT_EQ(backend_.last_limit, kMailboxesDefault);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/mailboxes", "limit=1000")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/mailboxes", "limit=1000")).status, 400);
 
-  AdminResponse status = router_.Handle(Request("GET", "/v1/directory/status"));
+  AdminResponse status = HandleNow(router_, Request("GET", "/v1/directory/status"));
   EXPECT_EQ(status.status, 200);
   EXPECT_EQ(status.body, "{\"entries\":3}\n");
   AdminResponse entry =
-      router_.Handle(Request("GET", "/v1/directory/entry", "id=alice%40corp.example"));
+      HandleNow(router_, Request("GET", "/v1/directory/entry", "id=alice%40corp.example"));
   EXPECT_EQ(entry.status, 200);
   EXPECT_EQ(entry.body, "{\"id\":\"u1\"}\n");
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/directory/entry")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/directory/entry")).status, 400);
 
-  AdminResponse search = router_.Handle(Request("GET", "/v1/directory/search", "q=Ali%20M"));
+  AdminResponse search = HandleNow(router_, Request("GET", "/v1/directory/search", "q=Ali%20M"));
   EXPECT_EQ(search.status, 200);
   EXPECT_EQ(search.content_type, "application/x-ndjson");
   EXPECT_EQ(backend_.last_address, "Ali M");
   EXPECT_EQ(backend_.last_limit, kDirectorySearchResultsDefault);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/directory/search")).status, 400);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/directory/search", "q=a&limit=201")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/directory/search")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/directory/search", "q=a&limit=201")).status,
+            400);
 }
 
 TEST_F(AdminMailboxRouterTest, ActionsArePostOnlyAndAnswer202) {
-  AdminResponse get_sync = router_.Handle(Request("GET", "/v1/directory/sync"));
+  AdminResponse get_sync = HandleNow(router_, Request("GET", "/v1/directory/sync"));
   EXPECT_EQ(get_sync.status, 405);
   ASSERT_EQ(get_sync.headers.size(), 1u);
   EXPECT_EQ(get_sync.headers[0], (std::pair<std::string, std::string>{"Allow", "POST"}));
-  AdminResponse post_read = router_.Handle(Request("POST", "/v1/mailboxes"));
+  AdminResponse post_read = HandleNow(router_, Request("POST", "/v1/mailboxes"));
   EXPECT_EQ(post_read.status, 405);
   ASSERT_EQ(post_read.headers.size(), 1u);
   EXPECT_EQ(post_read.headers[0], (std::pair<std::string, std::string>{"Allow", "GET"}));
 
-  AdminResponse sync =
-      router_.Handle(Request("POST", "/v1/directory/sync", "full=1&confirm_mass_deprovision=1"));
+  AdminResponse sync = HandleNow(
+      router_, Request("POST", "/v1/directory/sync", "full=1&confirm_mass_deprovision=1"));
   EXPECT_EQ(sync.status, 202);
   EXPECT_EQ(sync.body, "{\"id\":1,\"state\":\"running\"}\n");
   EXPECT_TRUE(backend_.last_full);
   EXPECT_TRUE(backend_.last_confirm);
-  EXPECT_EQ(router_.Handle(Request("POST", "/v1/directory/sync")).status, 202);
+  EXPECT_EQ(HandleNow(router_, Request("POST", "/v1/directory/sync")).status, 202);
   EXPECT_FALSE(backend_.last_full);
   EXPECT_FALSE(backend_.last_confirm);
-  EXPECT_EQ(router_.Handle(Request("POST", "/v1/directory/sync", "full=yes")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("POST", "/v1/directory/sync", "full=yes")).status, 400);
 
   AdminResponse import =
-      router_.Handle(Request("POST", "/v1/directory/import", "confirm_mass_deprovision=1"));
+      HandleNow(router_, Request("POST", "/v1/directory/import", "confirm_mass_deprovision=1"));
   EXPECT_EQ(import.status, 202);
   EXPECT_TRUE(backend_.last_confirm);
 
   backend_.ldap_configured = false;
-  AdminResponse refused = router_.Handle(Request("POST", "/v1/directory/sync"));
+  AdminResponse refused = HandleNow(router_, Request("POST", "/v1/directory/sync"));
   EXPECT_EQ(refused.status, 409);
   EXPECT_EQ(refused.body, "{\"error\":\"no LDAP server configured\"}\n");
 
-  AdminResponse action = router_.Handle(Request("GET", "/v1/directory/action", "id=1"));
+  AdminResponse action = HandleNow(router_, Request("GET", "/v1/directory/action", "id=1"));
   EXPECT_EQ(action.status, 200);
   EXPECT_EQ(action.body, "{\"id\":1,\"state\":\"done\",\"outcome\":\"ok\"}\n");
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/directory/action")).status, 400);
-  EXPECT_EQ(router_.Handle(Request("GET", "/v1/directory/action", "id=-1")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/directory/action")).status, 400);
+  EXPECT_EQ(HandleNow(router_, Request("GET", "/v1/directory/action", "id=-1")).status, 400);
 }
 
 TEST(QueryStringTest, DecodesPercentEscapesAndKeepsPlus) {

@@ -1,10 +1,10 @@
-// The node's disk reserve and ballast (disk_reserve.h, ballast.h): what lets it start on a full
+// The storage's disk reserve and ballast (disk_reserve.h, ballast.h): what lets it start on a full
 // disk, refuse new events before the disk fills, and resume by itself once space returns.
 #include <cerrno>
 #include <cstring>
 
 #include "appliance/json/json_writer.h"
-#include "appliance/node.h"
+#include "appliance/node_storage.h"
 #include "eventlog/leveldb_env.h"
 
 namespace lifeboat {
@@ -14,17 +14,19 @@ constexpr std::string_view kComponent = "disk";
 
 }  // namespace
 
-void Node::PrepareDiskForOpen() {
-  const std::string& data_dir = config_.node.data_dir;
-  const std::vector<std::string> store_dirs = {data_dir + "/" + std::string(kLogDirName),
-                                               data_dir + "/" + std::string(kStateDirName)};
-  disk_reserve_ = std::make_unique<DiskReserve>(
-      env_, [data_dir] { return FileSystemFreeBytes(data_dir); },
-      [store_dirs] { return AllocatedBytes(store_dirs); },
-      static_cast<uint64_t>(config_.smtp.disk_reserve_bytes));
-  ballast_ =
-      std::make_unique<Ballast>(data_dir, static_cast<uint64_t>(config_.smtp.disk_ballast_bytes));
-  Result<uint64_t> free_bytes = FileSystemFreeBytes(data_dir);
+void NodeStorage::PrepareDiskForOpen() {
+  const std::string& data_dir = options_.data_dir;
+  if (options_.free_bytes == nullptr) {
+    options_.free_bytes = [data_dir] { return FileSystemFreeBytes(data_dir); };
+  }
+  if (options_.store_bytes == nullptr) {
+    options_.store_bytes = [store_dirs = StoreDirs()] { return AllocatedBytes(store_dirs); };
+  }
+  disk_reserve_ = std::make_unique<DiskReserve>(env_, options_.free_bytes, options_.store_bytes,
+                                                options_.disk_reserve_bytes);
+  ballast_ = std::make_unique<Ballast>(data_dir, options_.disk_ballast_bytes);
+  const std::vector<std::string> store_dirs = StoreDirs();
+  Result<uint64_t> free_bytes = options_.free_bytes();
   if (!free_bytes.ok()) return;  // opening will say what is wrong with the data dir
   const uint64_t needed = BytesToOpenLevelDbs(store_dirs);
   if (*free_bytes >= needed || !ballast_->present()) return;
@@ -43,7 +45,7 @@ void Node::PrepareDiskForOpen() {
                 {"ballast_bytes", ballast_->bytes()}});
 }
 
-void Node::StartDiskChecks() {
+void NodeStorage::StartDiskChecks() {
   disk_reserve_->Start(
       [this](bool accepting, const DiskFigures& figures) { OnDiskAccepting(accepting, figures); },
       [this] { KeepBallast(); });
@@ -52,7 +54,7 @@ void Node::StartDiskChecks() {
   if (!figures.accepting) OnDiskAccepting(false, figures);
 }
 
-void Node::OnDiskAccepting(bool accepting, const DiskFigures& figures) {
+void NodeStorage::OnDiskAccepting(bool accepting, const DiskFigures& figures) {
   const std::initializer_list<LogField> fields = {
       {"free_bytes", figures.free_bytes},
       {"reserve_bytes", figures.reserve_bytes},
@@ -66,12 +68,13 @@ void Node::OnDiskAccepting(bool accepting, const DiskFigures& figures) {
                  "served",
                  fields);
   }
-  RefreshGauges();
+  if (disk_changed_) disk_changed_();
 }
 
 // The ballast comes back only when it fits above the reserve with room for a full batch, so that
 // re-creating it never makes the node refuse mail it was accepting.
-void Node::KeepBallast() {
+void NodeStorage::KeepBallast() {
+  if (shut_down_) return;
   MaybeRequestReopen();
   if (ballast_->bytes() == 0 || ballast_->present()) return;
   const DiskFigures figures = disk_reserve_->figures();
@@ -90,19 +93,16 @@ void Node::KeepBallast() {
   disk_reserve_->Check();  // the ballast took its space: the next batch must see it
 }
 
-bool Node::NoSpaceToOpen(const Status& failure) const {
+bool NodeStorage::NoSpaceToOpen(const Status& failure) const {
   if (failure.code() != StatusCode::kIoError) return false;
   if (failure.message().find(std::strerror(ENOSPC)) != std::string::npos) return true;
-  const std::string& data_dir = config_.node.data_dir;
-  Result<uint64_t> free_bytes = FileSystemFreeBytes(data_dir);
-  return free_bytes.ok() &&
-         *free_bytes < BytesToOpenLevelDbs({data_dir + "/" + std::string(kLogDirName),
-                                            data_dir + "/" + std::string(kStateDirName)});
+  Result<uint64_t> free_bytes = options_.free_bytes();
+  return free_bytes.ok() && *free_bytes < BytesToOpenLevelDbs(StoreDirs());
 }
 
-leveldb::Env* Node::EnterReadOnlyMode(const Status& failure) {
+leveldb::Env* NodeStorage::EnterReadOnlyMode(const Status& failure) {
   if (read_only_env_ == nullptr) {
-    read_only_env_ = std::make_unique<eventlog::ReadOnlyOverlayEnv>(eventlog::DefaultLevelDbEnv());
+    read_only_env_ = std::make_unique<eventlog::ReadOnlyOverlayEnv>(BaseLevelDbEnv());
     disk_reserve_->SetWritesImpossible(true);
     logger_.Warn(kComponent,
                  "no space to open the data dir for writing: opening it read-only (reads are "
@@ -114,13 +114,10 @@ leveldb::Env* Node::EnterReadOnlyMode(const Status& failure) {
 
 // Reopening needs what opening needs, and then the reserve, so that the writable node does not
 // start below it at once.
-void Node::MaybeRequestReopen() {
+void NodeStorage::MaybeRequestReopen() {
   if (read_only_env_ == nullptr || reopen_requested_ || reopen_ == nullptr) return;
-  const std::string& data_dir = config_.node.data_dir;
-  Result<uint64_t> free_bytes = FileSystemFreeBytes(data_dir);
-  const uint64_t needed = BytesToOpenLevelDbs({data_dir + "/" + std::string(kLogDirName),
-                                               data_dir + "/" + std::string(kStateDirName)}) +
-                          disk_reserve_->figures().reserve_bytes;
+  Result<uint64_t> free_bytes = options_.free_bytes();
+  const uint64_t needed = BytesToOpenLevelDbs(StoreDirs()) + disk_reserve_->figures().reserve_bytes;
   if (!free_bytes.ok() || *free_bytes < needed) return;
   reopen_requested_ = true;
   logger_.Info(kComponent, "space returned: reopening the data dir for writing",
@@ -128,7 +125,7 @@ void Node::MaybeRequestReopen() {
   reopen_();
 }
 
-std::string Node::DiskJson() {
+std::string NodeStorage::DiskJson() const {
   const DiskFigures figures = disk_reserve_->figures();
   json::ObjectWriter writer;
   writer.Bool("accepting", figures.accepting)

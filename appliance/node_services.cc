@@ -1,0 +1,68 @@
+#include "appliance/node_services.h"
+
+namespace lifeboat {
+
+namespace {
+
+constexpr std::string_view kComponent = "node";
+
+}  // namespace
+
+Result<std::unique_ptr<NodeServices>> NodeServices::Start(const config::Config& config, Env& env,
+                                                          Logger& logger, NodeStorage& storage) {
+  std::unique_ptr<NodeServices> services(new NodeServices(env, logger));
+  NodeProjections& projections = storage.projections();
+  services->directory_ =
+      std::make_unique<DirectoryService>(config.directory, env, logger, storage.proposer(),
+                                         *projections.directory_view, *projections.directory);
+  LB_RETURN_IF_ERROR(services->directory_->Start());
+  if (config.mailbox.retention_days > 0) {
+    services->retention_ =
+        std::make_unique<RetentionJob>(env, logger, storage.state(), storage.proposer(),
+                                       static_cast<uint32_t>(config.mailbox.retention_days));
+    services->retention_->Start();
+  }
+  if (config.smtp.enabled) {
+    auto smtp = smtp_driver::SmtpService::Start(
+        config, env, storage.proposer(), *projections.directory_view, storage.disk_reserve());
+    if (!smtp.ok()) {
+      return Status(smtp.status().code(), "SMTP listener: " + smtp.status().message());
+    }
+    services->smtp_ = std::move(smtp).value();
+  }
+  return services;
+}
+
+NodeServices::~NodeServices() {
+  StopAccepting();
+  // Sessions before the directory: they read its view through the policy chain.
+  smtp_.reset();
+  retention_.reset();
+  directory_.reset();
+}
+
+void NodeServices::StopAccepting() {
+  if (smtp_) smtp_->StopAccepting();
+  if (directory_) directory_->Stop();
+  if (retention_) retention_->Stop();
+}
+
+bool NodeServices::MessagesInFlight() const {
+  if (smtp_ == nullptr) return false;
+  const auto& stats = smtp_->server().stats();
+  return stats.messages_proposed > stats.messages_committed + stats.messages_failed;
+}
+
+Status NodeServices::ReloadTls() {
+  if (smtp_ == nullptr) return Status::FailedPrecondition("no TLS listener configured");
+  Status reloaded = smtp_->ReloadTls();
+  if (reloaded.ok()) {
+    logger_.Info(kComponent, "TLS certificate reloaded", {});
+  } else {
+    logger_.Error(kComponent, "TLS reload failed; the old certificate keeps serving",
+                  {{"error", reloaded.ToString()}});
+  }
+  return reloaded;
+}
+
+}  // namespace lifeboat

@@ -1,0 +1,61 @@
+#pragma once
+// A node's services: what runs on top of its storage (node_storage.h) and proposes to it.
+//   - SMTP (smtp/smtp_service.h), when [smtp] is enabled: refused at RCPT below the disk reserve;
+//   - the directory (directory_service.h): the import file and the LDAP loop;
+//   - the retention job (retention_job.h), when [mailbox] retention_days > 0.
+// Under Raft these are the leader-only part of a node (DESIGN.md "Replication").
+//
+// Ownership: `env`, `logger` and `storage` outlive the services; they hold storage.proposer().
+// Threading: loop thread only.
+
+#include <memory>
+#include <string>
+
+#include "appliance/config/config.h"
+#include "appliance/directory_service.h"
+#include "appliance/env/env.h"
+#include "appliance/env/status.h"
+#include "appliance/log/logger.h"
+#include "appliance/node_storage.h"
+#include "appliance/retention_job.h"
+#include "appliance/smtp/smtp_service.h"
+
+namespace lifeboat {
+
+class NodeServices {
+ public:
+  // Starts the directory (its first import is a diff against the caught-up view), the retention
+  // job, and the SMTP listener. Errors: the import file or the listener (port in use, TLS files).
+  static Result<std::unique_ptr<NodeServices>> Start(const config::Config& config, Env& env,
+                                                     Logger& logger, NodeStorage& storage);
+  ~NodeServices();
+  NodeServices(const NodeServices&) = delete;
+  NodeServices& operator=(const NodeServices&) = delete;
+
+  // SIGTERM's first step: SMTP accepts no new sessions, directory syncs and retention runs stop.
+  // Sessions in flight go on. Idempotent.
+  void StopAccepting();
+  // Messages proposed by SMTP and not yet answered (their proposal durable or failed).
+  bool MessagesInFlight() const;
+
+  // "" when [smtp] is not configured.
+  std::string smtp_address() const { return smtp_ ? smtp_->bound_address() : ""; }
+  // Null when [smtp] is not configured.
+  const smtp_driver::SmtpService* smtp() const { return smtp_.get(); }
+  DirectoryService& directory() { return *directory_; }
+  const DirectoryService& directory() const { return *directory_; }
+  // SIGHUP: re-reads the TLS certificate and key. FailedPrecondition without a TLS listener.
+  Status ReloadTls();
+
+ private:
+  NodeServices(Env& env, Logger& logger) : env_(env), logger_(logger) {}
+
+  Env& env_;
+  Logger& logger_;
+  // Sessions and syncs hold the proposer; they go before the storage.
+  std::unique_ptr<DirectoryService> directory_;
+  std::unique_ptr<RetentionJob> retention_;
+  std::unique_ptr<smtp_driver::SmtpService> smtp_;
+};
+
+}  // namespace lifeboat
