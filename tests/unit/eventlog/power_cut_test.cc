@@ -1,14 +1,16 @@
 // Power cuts across the node's real storage stack (issue #10 item 5; STYLE.md rule 13).
 //
-// Each scenario wires what Node::Open wires (appliance/node.cc): the LogStore on its preallocated
-// WAL, the GroupCommitWriter, the SingleNodeProposer, the ProjectionRunner with the node's own
-// projections (appliance/projection_list.h: directory and mailbox) and the ProjectionWorker, all
-// on one fault-injection disk (simulator/fault_injection_env.h), which is also the preallocated
-// WAL's file layer. A workload of proposals (MailReceived of 100 B to 150 KiB, mailbox and
-// directory events) runs until the power is cut at a random write or sync (ScheduleCrash):
-// every unsynced write is dropped, or, in the torn variant (kKeepRandomUnsynced), a random
-// page prefix of the unsynced tail survives. Then the node restarts as Node::Open does (reopen
-// both stores, restore the in-memory views, catch the state up to the commit index) and checks:
+// Each scenario runs the node's own storage code, NodeStorage (appliance/node_storage.h): the
+// LogStore on its preallocated WAL (with its spare filler), the GroupCommitWriter, the
+// SingleNodeProposer, the ProjectionRunner with the node's projections
+// (appliance/projection_list.h: directory and mailbox) and the ProjectionWorker, all on one
+// fault-injection disk (simulator/fault_injection_env.h), which is also the preallocated WAL's
+// file layer. A workload of proposals (MailReceived of 100 B to 150 KiB, mailbox and directory
+// events) runs until the power is cut at a random write or sync (ScheduleCrash): every unsynced
+// write is dropped, or, in the torn variant (kKeepRandomUnsynced), a random page prefix of the
+// unsynced tail survives. Then the storage opens again, as the node's does (both stores reopen,
+// the in-memory views are restored, the state catches up to the commit index), and the test
+// checks:
 //   - every acknowledged event is in the log at the index it was acknowledged with, with its
 //     exact content, and exactly once (no proposal appears twice anywhere in the log);
 //   - the recovered state store, caught up, has the StateHash that a rebuild of the projections
@@ -44,13 +46,12 @@
 #include <string>
 #include <vector>
 
+#include "appliance/log/logger.h"
+#include "appliance/node_storage.h"
 #include "appliance/projection_list.h"
 #include "eventlog/events.pb.h"
-#include "eventlog/group_commit.h"
 #include "eventlog/log_store.h"
 #include "eventlog/projection_runner.h"
-#include "eventlog/projection_worker.h"
-#include "eventlog/single_node_proposer.h"
 #include "simulator/fault_injection_env.h"
 #include "tests/unit/eventlog/store_test_support.h"
 
@@ -177,16 +178,6 @@ struct Totals {
   uint64_t preallocated_wal_files = 0;
 };
 
-// The node's storage, wired as Node::Open wires it.
-struct Storage {
-  std::unique_ptr<LogStore> log;
-  NodeProjections projections;
-  std::unique_ptr<ProjectionRunner> runner;
-  std::unique_ptr<GroupCommitWriter> writer;
-  std::unique_ptr<SingleNodeProposer> proposer;
-  std::unique_ptr<ProjectionWorker> worker;
-};
-
 class PowerCutScenario {
  public:
   PowerCutScenario(uint64_t seed, bool acknowledge_before_sync, Totals& totals)
@@ -220,84 +211,47 @@ class PowerCutScenario {
   std::string LogPath() const { return dir_.path() + "/log"; }
   std::string StatePath() const { return dir_.path() + "/state"; }
 
-  // Node::Open's storage part: log, projections, state, catch-up, writer, proposer, worker.
-  // Without `serve`, stops after the catch-up (the final verification).
-  ::testing::AssertionResult Open(Storage& storage, bool serve) {
-    LogStoreOptions log_options;
-    log_options.path = LogPath();
-    log_options.leveldb_env = &disk_;
-    log_options.wal_file_system = &disk_;  // the preallocated WAL on the faulty disk
-    log_options.sync_directory = [this](const std::string& directory) {
+  // The node's storage on the faulty disk, as the node opens it (without its reserve and
+  // ballast: the cuts, not a full disk, are under test).
+  ::testing::AssertionResult Open(std::unique_ptr<NodeStorage>& storage) {
+    NodeStorageOptions options;
+    options.data_dir = dir_.path();
+    options.identity = NodeIdentity{"power-cut", kNodeId, kDataDirSchemaVersion};
+    options.accepted_domains = kDomains;
+    options.leveldb_env = &disk_;
+    options.wal_file_system = &disk_;  // the preallocated WAL on the faulty disk
+    options.sync_directory = [this](const std::string& directory) {
       return disk_.SyncDirectory(directory);
     };
-    log_options.write_buffer_bytes = log_write_buffer_bytes_;
-    log_options.wal_spare_bytes = wal_spare_bytes_;
-    Result<std::unique_ptr<LogStore>> log = LogStore::Open(log_options);
-    if (!log.ok()) return ::testing::AssertionFailure() << "log: " << log.status().ToString();
-    storage.log = std::move(log).value();
-
-    storage.projections = MakeProjections(kDomains);
-    ProjectionRunnerOptions state_options;
-    state_options.path = StatePath();
-    state_options.leveldb_env = &disk_;
-    state_options.write_buffer_bytes = 128u << 10;
-    state_options.batch_events_max = 1 + random_() % 64;
-    state_options.read_ahead = random_() % 2 == 0;
-    Result<std::unique_ptr<ProjectionRunner>> runner =
-        ProjectionRunner::Open(state_options, storage.projections.pointers());
-    if (!runner.ok()) {
-      return ::testing::AssertionFailure() << "state: " << runner.status().ToString();
-    }
-    storage.runner = std::move(runner).value();
-    Status restored = RestoreProjections(storage.projections, *storage.runner);
-    if (!restored.ok()) return ::testing::AssertionFailure() << "restore: " << restored.ToString();
-
-    // On one node every durable record is committed: the writer's durable index is the log's.
-    Status caught_up = storage.runner->ApplyThrough(*storage.log, storage.log->last_index());
-    if (!caught_up.ok()) {
-      return ::testing::AssertionFailure() << "catch-up: " << caught_up.ToString();
-    }
-    if (!serve) return ::testing::AssertionSuccess();
-
-    GroupCommitOptions writer_options;
-    writer_options.acknowledge_before_sync_for_tests = acknowledge_before_sync_;
-    storage.writer = std::make_unique<GroupCommitWriter>(loop_, *storage.log, writer_options);
-    storage.proposer = std::make_unique<SingleNodeProposer>(loop_, *storage.writer, kNodeId);
-    storage.worker = std::make_unique<ProjectionWorker>(
-        loop_, *storage.runner, *storage.log,
-        [this](Result<uint64_t> applied) { OnApplied(std::move(applied)); });
-    ProjectionWorker* worker = storage.worker.get();
-    storage.proposer->AddCommitListener(
-        [worker](uint64_t commit_index) { worker->NotifyCommitted(commit_index); });
-    worker->Start();
-    worker->NotifyCommitted(storage.proposer->commit_index());
+    options.log.write_buffer_bytes = log_write_buffer_bytes_;
+    options.log.wal_spare_bytes = wal_spare_bytes_;
+    options.state.write_buffer_bytes = 128u << 10;
+    options.state.batch_events_max = 1 + random_() % 64;
+    options.state.read_ahead = random_() % 2 == 0;
+    options.group_commit.acknowledge_before_sync_for_tests = acknowledge_before_sync_;
+    options.projection_worker = eventlog::ProjectionWorkerOptions{};
+    Result<std::unique_ptr<NodeStorage>> opened = NodeStorage::Open(options, loop_, logger_);
+    if (!opened.ok()) return ::testing::AssertionFailure() << opened.status().ToString();
+    storage = std::move(opened).value();
+    // A worker stopped by the cut is expected (the state database fails like the rest of the
+    // disk); an error before the cut is a finding.
+    storage->OnProjectionError([this](const Status& error) {
+      if (!disk_.crashed()) worker_error_ = error;
+    });
     return ::testing::AssertionSuccess();
   }
 
-  // The worker's progress, on the loop thread. A worker stopped by the cut is expected (the state
-  // database fails like the rest of the disk); an error before the cut is a finding.
-  void OnApplied(Result<uint64_t> applied) {
-    if (!applied.ok() && !disk_.crashed()) worker_error_ = applied.status();
-  }
-
-  // As Node::Shutdown: the writer drains, the worker stops, everything closes.
-  void Close(Storage& storage) {
-    if (storage.writer != nullptr) storage.writer->Shutdown();
-    loop_.RunPosted();
-    if (storage.worker != nullptr) storage.worker->Stop();
-    loop_.RunPosted();
-    storage.worker.reset();
-    storage.proposer.reset();
-    storage.writer.reset();
-    storage.runner.reset();
-    storage.projections = NodeProjections();
-    storage.log.reset();
+  // As Node::Shutdown: the writer drains, the worker stops, everything closes. The final
+  // catch-up fails on a cut disk, as the node's would.
+  void Close(std::unique_ptr<NodeStorage>& storage) {
+    (void)storage->Shutdown([this] { loop_.RunPosted(); });
+    storage.reset();
   }
 
   // Checks the log against what was acknowledged, and the recovered state against a rebuild.
-  Verdict Verify(Storage& storage) {
+  Verdict Verify(const NodeStorage& storage) {
     Verdict verdict;
-    const LogStore& log = *storage.log;
+    const LogStore& log = storage.log();
     std::map<std::string, uint64_t> seen;  // marker -> index
     std::map<uint64_t, std::string> held;  // index -> content
     if (log.last_index() >= log.first_index()) {
@@ -332,7 +286,7 @@ class PowerCutScenario {
     durable_ = held;
 
     // The recovered state, caught up (Open did that), against a rebuild from the log.
-    Result<std::string> recovered = storage.runner->StateHash();
+    Result<std::string> recovered = storage.runner().StateHash();
     EXPECT_TRUE(recovered.ok()) << recovered.status().ToString();
     TempDir scratch(ScratchBase());
     ProjectionRunnerOptions rebuild_options;
@@ -349,8 +303,8 @@ class PowerCutScenario {
 
   // One cut point: open, verify, propose until the power goes, cut, then restart and verify.
   std::optional<Verdict> RunUntilCutThenRestart() {
-    Storage storage;
-    ::testing::AssertionResult opened = Open(storage, /*serve=*/true);
+    std::unique_ptr<NodeStorage> storage;
+    ::testing::AssertionResult opened = Open(storage);
     EXPECT_TRUE(opened) << "seed " << seed_;
     if (!opened) return std::nullopt;
 
@@ -364,7 +318,7 @@ class PowerCutScenario {
       const std::string marker = "s" + std::to_string(seed_) + "-p" + std::to_string(serial_++);
       events::Event event = MakeEvent(random_, marker);
       std::string content = Content(event);
-      storage.proposer->Propose(std::move(event), [&, content](Result<uint64_t> index) {
+      storage->proposer().Propose(std::move(event), [&, content](Result<uint64_t> index) {
         ++answered;
         if (index.ok()) acknowledged[*index] = content;
       });
@@ -381,7 +335,7 @@ class PowerCutScenario {
     ++totals_.cuts;
     if (disk_.crashed()) ++totals_.cuts_at_scheduled_point;
     if (!disk_.crashed()) disk_.CrashNow();  // the scheduled point was not reached: cut now
-    totals_.preallocated_wal_files += storage.log->preallocated_wal_files();
+    totals_.preallocated_wal_files += storage->log().preallocated_wal_files();
     Close(storage);
     const bool torn = random_() % 2 == 0;
     totals_.torn_cuts += torn ? 1 : 0;
@@ -399,11 +353,11 @@ class PowerCutScenario {
     }
 
     // The restart.
-    Storage restarted;
-    opened = Open(restarted, /*serve=*/false);
+    std::unique_ptr<NodeStorage> restarted;
+    opened = Open(restarted);
     EXPECT_TRUE(opened) << "seed " << seed_ << " restart";
     if (!opened) return std::nullopt;
-    Verdict verdict = Verify(restarted);
+    Verdict verdict = Verify(*restarted);
     Close(restarted);
     totals_.acknowledged_lost += verdict.acknowledged_lost;
     totals_.duplicated += verdict.duplicated;
@@ -418,6 +372,7 @@ class PowerCutScenario {
   TempDir dir_{ScratchBase()};
   FaultInjectionEnv disk_;
   LoopEnv loop_;
+  Logger logger_{loop_, LogLevel::kError, [](std::string_view) {}};
   Totals& totals_;
   size_t log_write_buffer_bytes_ = 0;
   uint64_t wal_spare_bytes_ = 0;
