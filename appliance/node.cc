@@ -9,11 +9,6 @@ namespace {
 
 constexpr std::string_view kComponent = "node";
 
-std::string HostPort(const std::string& host, uint16_t port) {
-  std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return shown + ":" + std::to_string(port);
-}
-
 }  // namespace
 
 NodeStorageOptions StorageOptionsFromConfig(const config::Config& config) {
@@ -59,7 +54,7 @@ Status Node::Open() {
                 {"cluster_id", config_.node.cluster_id},
                 {"version", kLifeboatVersion},
                 {"data_dir", config_.node.data_dir},
-                {"admin", HostPort(config_.admin.host, admin_server_->port())},
+                {"admin", admin::HostPort(config_.admin.host, admin_server_->port())},
                 {"smtp", smtp_address()},
                 {"log_last_index", storage_->log().last_index()},
                 {"applied_index", storage_->applied_index()}});

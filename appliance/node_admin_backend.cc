@@ -5,6 +5,7 @@
 
 #include "appliance/admin/directory_queries.h"
 #include "appliance/admin/event_json.h"
+#include "appliance/admin/host_port.h"
 #include "appliance/admin/mailbox_queries.h"
 #include "appliance/json/json_writer.h"
 #include "appliance/log_mail_bodies.h"
@@ -14,11 +15,6 @@ namespace lifeboat {
 namespace {
 
 constexpr std::string_view kDirectoryComponent = "directory";
-
-std::string HostPort(const std::string& host, uint16_t port) {
-  std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return shown + ":" + std::to_string(port);
-}
 
 }  // namespace
 
@@ -81,50 +77,48 @@ void NodeAdminBackend::LogJson(uint64_t from, uint64_t count, ReadDone done) {
       std::move(done));
 }
 
-void NodeAdminBackend::MailboxesJson(uint64_t limit, ReadDone done) {
+void NodeAdminBackend::QueryMailboxes(
+    std::function<Result<std::string>(const admin::MailboxQueries& queries)> query, ReadDone done) {
   ReadOffLoop(
-      [this, limit] {
+      [this, query = std::move(query)] {
         LogMailBodies bodies(storage_.log());
-        return admin::MailboxQueries(*storage_.projections().directory_view, storage_.state(),
-                                     bodies)
-            .Mailboxes(limit);
+        return query(admin::MailboxQueries(*storage_.projections().directory_view, storage_.state(),
+                                           bodies));
       },
       std::move(done));
 }
 
+void NodeAdminBackend::MailboxesJson(uint64_t limit, ReadDone done) {
+  QueryMailboxes([limit](const admin::MailboxQueries& queries) { return queries.Mailboxes(limit); },
+                 std::move(done));
+}
+
 void NodeAdminBackend::MailboxMessagesJson(std::string address_or_id, std::string folder,
                                            uint64_t limit, std::string after, ReadDone done) {
-  ReadOffLoop(
-      [this, address_or_id = std::move(address_or_id), folder = std::move(folder), limit,
-       after = std::move(after)] {
-        LogMailBodies bodies(storage_.log());
-        return admin::MailboxQueries(*storage_.projections().directory_view, storage_.state(),
-                                     bodies)
-            .Messages(address_or_id, folder, limit, after);
+  QueryMailboxes(
+      [address_or_id = std::move(address_or_id), folder = std::move(folder), limit,
+       after = std::move(after)](const admin::MailboxQueries& queries) {
+        return queries.Messages(address_or_id, folder, limit, after);
       },
       std::move(done));
 }
 
 void NodeAdminBackend::MessageJson(std::string address_or_id, std::string message_id,
                                    ReadDone done) {
-  ReadOffLoop(
-      [this, address_or_id = std::move(address_or_id), message_id = std::move(message_id)] {
-        LogMailBodies bodies(storage_.log());
-        return admin::MailboxQueries(*storage_.projections().directory_view, storage_.state(),
-                                     bodies)
-            .Message(address_or_id, message_id);
+  QueryMailboxes(
+      [address_or_id = std::move(address_or_id),
+       message_id = std::move(message_id)](const admin::MailboxQueries& queries) {
+        return queries.Message(address_or_id, message_id);
       },
       std::move(done));
 }
 
 void NodeAdminBackend::RawMessage(std::string address_or_id, std::string message_id,
                                   ReadDone done) {
-  ReadOffLoop(
-      [this, address_or_id = std::move(address_or_id), message_id = std::move(message_id)] {
-        LogMailBodies bodies(storage_.log());
-        return admin::MailboxQueries(*storage_.projections().directory_view, storage_.state(),
-                                     bodies)
-            .RawMessage(address_or_id, message_id);
+  QueryMailboxes(
+      [address_or_id = std::move(address_or_id),
+       message_id = std::move(message_id)](const admin::MailboxQueries& queries) {
+        return queries.RawMessage(address_or_id, message_id);
       },
       std::move(done));
 }
@@ -166,7 +160,7 @@ std::string NodeAdminBackend::StatusJson() {
   const uint64_t committed = storage_.commit_index();
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(env_.MonotonicNow() - started_at_);
   std::string listeners = json::ObjectWriter()
-                              .String("admin", HostPort(config_.admin.host, admin_port_))
+                              .String("admin", admin::HostPort(config_.admin.host, admin_port_))
                               .String("smtp", services_.smtp_address())
                               .Finish();
   json::ObjectWriter writer;

@@ -22,6 +22,7 @@
 
 #include "appliance/admin/admin_router.h"
 #include "appliance/admin/directory_actions.h"
+#include "appliance/admin/mailbox_queries.h"
 #include "appliance/config/config.h"
 #include "appliance/env/env.h"
 #include "appliance/log/logger.h"
@@ -74,6 +75,11 @@ class NodeAdminBackend final : public admin::AdminBackend {
  private:
   // Runs `read` on the read executor and posts its result to `done`.
   void ReadOffLoop(std::function<Result<std::string>()> read, ReadDone done);
+  // Runs `query` off the loop over the mailbox projection, the directory view and the log's
+  // bodies.
+  void QueryMailboxes(
+      std::function<Result<std::string>(const admin::MailboxQueries& queries)> query,
+      ReadDone done);
   void RefreshGauges();
 
   const config::Config& config_;

@@ -10,6 +10,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "appliance/admin/host_port.h"
+
 namespace lifeboat::admin {
 
 namespace {
@@ -25,11 +27,6 @@ class Socket {
  private:
   int fd_;
 };
-
-std::string Where(const std::string& host, uint16_t port) {
-  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-         std::to_string(port);
-}
 
 }  // namespace
 
@@ -65,11 +62,13 @@ Result<HttpReply> AdminCall(const std::string& host, uint16_t port, const std::s
   setsockopt(socket_fd.fd(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   setsockopt(socket_fd.fd(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
   if (connect(socket_fd.fd(), reinterpret_cast<sockaddr*>(&address), length) != 0) {
-    std::string message = "admin API at " + Where(host, port) + ": " + std::strerror(errno);
-    if (errno == ECONNREFUSED) return Status::Unavailable(message);
+    const int error = errno;
+    std::string message = "admin API at " + HostPort(host, port) + ": " + std::strerror(error);
+    if (error == ECONNREFUSED) return Status::Unavailable(message);
     return Status::IoError(message);
   }
-  std::string request = method + " " + target + " HTTP/1.0\r\nHost: " + Where(host, port) + "\r\n";
+  std::string request =
+      method + " " + target + " HTTP/1.0\r\nHost: " + HostPort(host, port) + "\r\n";
   if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
   if (method != "GET") request += "Content-Length: 0\r\n";
   request += "\r\n";

@@ -99,9 +99,9 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(LibeventEnv& env, const 
   evhttp_set_gencb(server->http_, &AdminServer::OnRequest, server.get());
   evhttp_bound_socket* socket = evhttp_bind_socket_with_handle(server->http_, host.c_str(), port);
   if (socket == nullptr) {
-    std::string where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                        std::to_string(port);
-    return Status::IoError("admin: cannot listen on " + where + ": " + std::strerror(errno));
+    const int error = errno;
+    return Status::IoError("admin: cannot listen on " + HostPort(host, port) + ": " +
+                           std::strerror(error));
   }
   server->port_ = BoundPort(evhttp_bound_socket_get_fd(socket));
   return server;

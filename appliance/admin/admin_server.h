@@ -23,6 +23,7 @@
 #include <string>
 
 #include "appliance/admin/admin_router.h"
+#include "appliance/admin/host_port.h"
 #include "appliance/env/libevent_env.h"
 #include "appliance/env/status.h"
 

@@ -20,22 +20,22 @@ using testing::HandleNow;
 constexpr char kToken[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 // Records what the router passed; answers from small fixed tables.
-class RecordingBackend : public AdminBackend {
+class RecordingBackend : public testing::ImmediateReadsBackend {
  public:
   std::string StatusJson() override { return "{}"; }
   uint64_t CommitIndex() override { return 0; }
   uint64_t LogLastIndex() override { return 0; }
   uint64_t ProjectionAppliedIndex() override { return 0; }
   std::string MetricsText() override { return ""; }
-  Result<std::string> LogJsonNow(uint64_t, uint64_t) { return std::string(); }
+  Result<std::string> LogJsonNow(uint64_t, uint64_t) override { return std::string(); }
 
-  Result<std::string> MailboxesJsonNow(uint64_t limit) {
+  Result<std::string> MailboxesJsonNow(uint64_t limit) override {
     last_limit = limit;
     return std::string("{\"mailbox_id\":\"u1\"}\n");
   }
   Result<std::string> MailboxMessagesJsonNow(std::string_view address_or_id,
                                              std::string_view folder, uint64_t limit,
-                                             std::string_view after) {
+                                             std::string_view after) override {
     last_address = address_or_id;
     last_folder = folder;
     last_limit = limit;
@@ -45,31 +45,16 @@ class RecordingBackend : public AdminBackend {
     if (after == "purged-id") return Status::InvalidArgument("after=purged-id: no such message");
     return std::string("{\"message_id\":\"m1\"}\n");
   }
-  Result<std::string> MessageJsonNow(std::string_view address_or_id, std::string_view message_id) {
+  Result<std::string> MessageJsonNow(std::string_view address_or_id,
+                                     std::string_view message_id) override {
     last_address = address_or_id;
     last_id = message_id;
     if (message_id != "m1") return Status::NotFound("no message");
     return std::string("{\"message_id\":\"m1\"}");
   }
-  Result<std::string> RawMessageNow(std::string_view, std::string_view message_id) {
+  Result<std::string> RawMessageNow(std::string_view, std::string_view message_id) override {
     if (message_id != "m1") return Status::NotFound("no message");
     return std::string("Subject: hi\r\n\r\nbody\r\n");
-  }
-  // The reads answer at once: the router's deferred answer (AdminResponse::later) then comes
-  // before HandleNow returns.
-  void LogJson(uint64_t from, uint64_t count, ReadDone done) override {
-    done(LogJsonNow(from, count));
-  }
-  void MailboxesJson(uint64_t limit, ReadDone done) override { done(MailboxesJsonNow(limit)); }
-  void MailboxMessagesJson(std::string address_or_id, std::string folder, uint64_t limit,
-                           std::string after, ReadDone done) override {
-    done(MailboxMessagesJsonNow(address_or_id, folder, limit, after));
-  }
-  void MessageJson(std::string address_or_id, std::string message_id, ReadDone done) override {
-    done(MessageJsonNow(address_or_id, message_id));
-  }
-  void RawMessage(std::string address_or_id, std::string message_id, ReadDone done) override {
-    done(RawMessageNow(address_or_id, message_id));
   }
   std::string DirectoryStatusJson() override { return "{\"entries\":3}"; }
   Result<std::string> DirectoryEntryJson(std::string_view address_or_id) override {

@@ -1,6 +1,7 @@
 // The admin HTTP driver on a real libevent loop and a loopback socket: a status request that
 // waits for the projections is held, answered when its index is applied or when its bound
-// passes, forgotten when the client hangs up or the server stops.
+// passes, forgotten when the client hangs up or the server stops. A read the backend answers
+// later (off the loop) is held while other requests are served, and sent when it comes.
 
 #include "appliance/admin/admin_server.h"
 
@@ -28,6 +29,16 @@ namespace lifeboat::admin {
 namespace {
 
 using testing::FakeBackend;
+
+// Holds each raw-message read until the test answers it, as the node's backend does while a
+// worker reads.
+class DeferringBackend : public FakeBackend {
+ public:
+  void RawMessage(std::string, std::string, ReadDone done) override {
+    held.push_back(std::move(done));
+  }
+  std::vector<ReadDone> held;
+};
 
 constexpr char kToken[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 constexpr std::chrono::milliseconds kLoopWaitBound{5000};
@@ -83,7 +94,7 @@ class AdminServerTest : public ::testing::Test {
     return true;
   }
 
-  FakeBackend backend_;
+  DeferringBackend backend_;
   std::unique_ptr<LibeventEnv> env_;
   event_base* base_ = nullptr;
   event* tick_ = nullptr;
@@ -171,6 +182,38 @@ TEST_F(AdminServerTest, WaitingRequestsAreBounded) {
     return true;
   }));
   for (const auto& client : clients) EXPECT_EQ(client->reply()->status, 200);
+}
+
+TEST_F(AdminServerTest, AReadAnsweredLaterIsSentWhileOtherRequestsAreServed) {
+  Client read(server_->port(), "/v1/message?mailbox=u1&id=m1&raw=1");
+  ASSERT_TRUE(RunLoopUntil([&] { return server_->reading_requests() == 1; }));
+  ASSERT_EQ(backend_.held.size(), 1u);
+  Client health(server_->port(), "/healthz");
+  ASSERT_TRUE(RunLoopUntil([&] { return health.done(); }));
+  ASSERT_TRUE(health.reply().ok()) << health.reply().status().ToString();
+  EXPECT_EQ(health.reply()->status, 200);
+  EXPECT_FALSE(read.done());
+
+  backend_.held[0](std::string("Subject: later\r\n\r\nbody\r\n"));
+  EXPECT_EQ(server_->reading_requests(), 0u);
+  ASSERT_TRUE(RunLoopUntil([&] { return read.done(); }));
+  ASSERT_TRUE(read.reply().ok()) << read.reply().status().ToString();
+  EXPECT_EQ(read.reply()->status, 200);
+  EXPECT_EQ(read.reply()->body, "Subject: later\r\n\r\nbody\r\n");
+}
+
+TEST_F(AdminServerTest, AReadAnsweredAfterStopOrDestructionIsDropped) {
+  Client first(server_->port(), "/v1/message?mailbox=u1&id=m1&raw=1");
+  Client second(server_->port(), "/v1/message?mailbox=u1&id=m2&raw=1");
+  ASSERT_TRUE(RunLoopUntil([&] { return server_->reading_requests() == 2; }));
+  server_->Stop();
+  EXPECT_EQ(server_->reading_requests(), 0u);
+  backend_.held[0](std::string("too late"));  // nothing to answer, nothing touched
+  server_.reset();
+  backend_.held[1](std::string("later still"));  // the server is gone
+  ASSERT_TRUE(RunLoopUntil([&] { return first.done() && second.done(); }));
+  EXPECT_FALSE(first.reply().ok() && first.reply()->status == 200);
+  EXPECT_FALSE(second.reply().ok() && second.reply()->status == 200);
 }
 
 }  // namespace

@@ -12,30 +12,20 @@
 
 namespace lifeboat::admin::testing {
 
-class FakeBackend : public AdminBackend {
+// An AdminBackend whose store reads answer at once, from the ...Now methods: the router's
+// deferred answer (AdminResponse::later) then comes before HandleNow returns.
+class ImmediateReadsBackend : public AdminBackend {
  public:
-  std::string StatusJson() override { return "{\"node_id\":\"n1\"}"; }
-  uint64_t CommitIndex() override { return commit_index; }
-  uint64_t LogLastIndex() override { return log_last_index; }
-  uint64_t ProjectionAppliedIndex() override { return applied_index; }
-  std::string MetricsText() override { return "lifeboat_log_last_index 3\n"; }
-  Result<std::string> LogJsonNow(uint64_t from, uint64_t count) {
-    last_from = from;
-    last_count = count;
-    if (from > 100) return Status::NotFound("index " + std::to_string(from) + " is not in the log");
-    return std::string("{\"index\":\"1\"}\n");
-  }
-  Result<std::string> MailboxesJsonNow(uint64_t) { return std::string(); }
-  Result<std::string> MailboxMessagesJsonNow(std::string_view, std::string_view, uint64_t,
-                                             std::string_view) {
-    return std::string();
-  }
-  Result<std::string> MessageJsonNow(std::string_view, std::string_view) {
-    return std::string("{}");
-  }
-  Result<std::string> RawMessageNow(std::string_view, std::string_view) { return std::string(); }
-  // The reads answer at once: the router's deferred answer (AdminResponse::later) then comes
-  // before HandleNow returns.
+  virtual Result<std::string> LogJsonNow(uint64_t from, uint64_t count) = 0;
+  virtual Result<std::string> MailboxesJsonNow(uint64_t limit) = 0;
+  virtual Result<std::string> MailboxMessagesJsonNow(std::string_view address_or_id,
+                                                     std::string_view folder, uint64_t limit,
+                                                     std::string_view after) = 0;
+  virtual Result<std::string> MessageJsonNow(std::string_view address_or_id,
+                                             std::string_view message_id) = 0;
+  virtual Result<std::string> RawMessageNow(std::string_view address_or_id,
+                                            std::string_view message_id) = 0;
+
   void LogJson(uint64_t from, uint64_t count, ReadDone done) override {
     done(LogJsonNow(from, count));
   }
@@ -49,6 +39,32 @@ class FakeBackend : public AdminBackend {
   }
   void RawMessage(std::string address_or_id, std::string message_id, ReadDone done) override {
     done(RawMessageNow(address_or_id, message_id));
+  }
+};
+
+class FakeBackend : public ImmediateReadsBackend {
+ public:
+  std::string StatusJson() override { return "{\"node_id\":\"n1\"}"; }
+  uint64_t CommitIndex() override { return commit_index; }
+  uint64_t LogLastIndex() override { return log_last_index; }
+  uint64_t ProjectionAppliedIndex() override { return applied_index; }
+  std::string MetricsText() override { return "lifeboat_log_last_index 3\n"; }
+  Result<std::string> LogJsonNow(uint64_t from, uint64_t count) override {
+    last_from = from;
+    last_count = count;
+    if (from > 100) return Status::NotFound("index " + std::to_string(from) + " is not in the log");
+    return std::string("{\"index\":\"1\"}\n");
+  }
+  Result<std::string> MailboxesJsonNow(uint64_t) override { return std::string(); }
+  Result<std::string> MailboxMessagesJsonNow(std::string_view, std::string_view, uint64_t,
+                                             std::string_view) override {
+    return std::string();
+  }
+  Result<std::string> MessageJsonNow(std::string_view, std::string_view) override {
+    return std::string("{}");
+  }
+  Result<std::string> RawMessageNow(std::string_view, std::string_view) override {
+    return std::string();
   }
   std::string DirectoryStatusJson() override { return "{}"; }
   Result<std::string> DirectoryEntryJson(std::string_view) override { return std::string("{}"); }
