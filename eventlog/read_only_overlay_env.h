@@ -6,9 +6,9 @@
 // see the memory files first, then the disk. Everything written is gone when the Env is destroyed,
 // and the files on disk are exactly as they were: the next ordinary open replays the same WAL.
 //
-// Used by the node to start read-only on a full disk (appliance/node_disk.cc): it serves reads
-// and refuses every append before it reaches the store (the disk reserve), so nothing anyone was
-// told is durable ever lands here. The projections' catch-up and LevelDB's own flushes and
+// Used by the node to start read-only on a full disk (appliance/node_storage_disk.cc): it serves
+// reads and refuses every append before it reaches the store (the disk reserve), so nothing anyone
+// was told is durable ever lands here. The projections' catch-up and LevelDB's own flushes and
 // compactions do write here; memory is bounded by kReadOnlyOverlayBytesMax, past which a write
 // fails with IoError (the state store then reports it; the log, written by no one, never does).
 //

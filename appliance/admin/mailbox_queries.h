@@ -25,7 +25,8 @@ inline constexpr uint64_t kMailboxMessagesMax = mailbox::kListPageEntriesMax;
 inline constexpr uint64_t kMailboxesDefault = 100;
 inline constexpr uint64_t kMailboxesMax = mailbox::kListPageEntriesMax;
 // `mailbox ls` counts messages per mailbox up to this many (then says "at least"): the node
-// answers on its loop thread, so the work per mailbox stays one bounded scan of small rows.
+// answers on its one admin read thread (node_admin_backend.h), so the work per mailbox stays one
+// bounded scan of small rows and the next reader does not wait long.
 inline constexpr uint64_t kMailboxCountMessagesMax = 500;
 
 // The `after` cursor of a listing page: a message id as the listing shows it. Ids are printable

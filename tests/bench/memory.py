@@ -14,7 +14,7 @@ log's size, 256 MiB for a node serving while the mails are stored):
   hour for a million here).
 - rebuild: `lifeboat rebuild` over that log (every projection, the mailbox projection parsing
   every body); ru_maxrss of the child from wait4(2), i.e. its peak resident set.
-- catch-up: `lifeboat serve` on the same data dir with state/ deleted: Node::Open folds the
+- catch-up: `lifeboat serve` on the same data dir with state/ deleted: NodeStorage::Open folds the
   whole log before it serves; VmHWM from /proc/PID/status once it answers.
 - serve: `lifeboat serve` on the rebuilt state, M messages of 10 KiB through smtp-source at 10
   sessions, the projections caught up, then the newest page of the mailbox listed through the
@@ -44,7 +44,7 @@ SERVE_MESSAGES_DEFAULT = 10_000
 SERVE_MESSAGE_BYTES = 10 * 1024
 SERVE_SESSIONS = 10
 MAILBOX_ID = "bench-mailbox"
-# A catch-up of a million mails happens inside Node::Open, before /healthz answers.
+# A catch-up of a million mails happens inside NodeStorage::Open, before /healthz answers.
 CATCHUP_TIMEOUT_SECONDS = 3600
 REBUILD_TIMEOUT_SECONDS = 3600
 
