@@ -67,6 +67,8 @@ struct ClusterOptions {
   size_t nodes = 3;
   unsigned snapshot_threshold = 1024;
   unsigned snapshot_trailing = 128;
+  // Opens node `id`'s storage on `env`; null: a MemoryRaftStorage on the node's memory disk.
+  std::function<std::unique_ptr<RaftStorage>(Env& env, uint64_t id)> open_storage;
 };
 
 class Cluster {
@@ -164,7 +166,7 @@ class Cluster {
  private:
   struct Member {
     std::shared_ptr<MemoryRaftDisk> disk;
-    std::unique_ptr<MemoryRaftStorage> storage;
+    std::unique_ptr<RaftStorage> storage;
     std::unique_ptr<RaftTransport> transport;
     std::unique_ptr<RecordingMachine> machine;
     std::unique_ptr<RaftNode> node;
@@ -172,7 +174,11 @@ class Cluster {
 
   void Open(uint64_t id) {
     Member& member = members_.at(id);
-    member.storage = std::make_unique<MemoryRaftStorage>(env_, member.disk);
+    if (options_.open_storage) {
+      member.storage = options_.open_storage(env_, id);
+    } else {
+      member.storage = std::make_unique<MemoryRaftStorage>(env_, member.disk);
+    }
     member.transport = network_.Attach(id);
     member.machine = std::make_unique<RecordingMachine>();
     RaftNodeOptions options;
