@@ -72,6 +72,7 @@ RaftNode::RaftNode(Env& env, RaftStorage& storage, RaftTransport& transport,
 
 RaftNode::~RaftNode() {
   LB_CHECK(!closing_);
+  *alive_ = false;
   if (!closed_ && initialized_) {
     // A started node must be closed first (the header says so); a never-started one closes at
     // once (RaftIo::Close), which frees what raft_init allocated.
@@ -175,7 +176,31 @@ int RaftNode::FsmApply(raft_fsm* fsm, const raft_buffer* buffer, void** result) 
   const uint64_t index = self.raft_.last_applied + 1;
   self.machine_.Apply(index, std::string_view(static_cast<const char*>(buffer->base), buffer->len));
   *result = nullptr;
+  self.applied_unpublished_ = index;
+  self.SchedulePublish();
   return 0;
+}
+
+void RaftNode::AddAppliedListener(AppliedListener listener) {
+  LB_CHECK(listener != nullptr);
+  applied_listeners_.push_back(std::move(listener));
+}
+
+void RaftNode::SchedulePublish() {
+  if (publish_scheduled_ || applied_listeners_.empty()) return;
+  publish_scheduled_ = true;
+  // Posted twice: libraft calls OnApplied for an entry right after FsmApply returns, and
+  // OnApplied posts that proposal's callback; posts run in order (env.h), so the second post
+  // lands after every callback posted while this apply round ran.
+  env_.Post([this, alive = alive_] {
+    if (!*alive) return;
+    env_.Post([this, alive = alive_] {
+      if (!*alive) return;
+      publish_scheduled_ = false;
+      const uint64_t applied = applied_unpublished_;
+      for (const AppliedListener& listener : applied_listeners_) listener(applied);
+    });
+  });
 }
 
 // A snapshot is the last applied index (8 bytes big-endian: libraft's restore does not pass it)

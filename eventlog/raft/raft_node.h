@@ -84,6 +84,11 @@ class RaftNode {
 
   void Propose(std::string command, ProposeDone done);
 
+  // Runs on the loop thread after the applied index advanced (committed entries reached the
+  // state machine), after the Propose callbacks of the entries it covers. Loop thread.
+  using AppliedListener = std::function<void(uint64_t applied_index)>;
+  void AddAppliedListener(AppliedListener listener);
+
   bool is_leader() const;
   // 0 when none is known.
   uint64_t leader_id() const;
@@ -100,6 +105,7 @@ class RaftNode {
   static int FsmRestore(raft_fsm* fsm, raft_buffer* buffer);
   static void OnApplied(struct raft_apply* request, int status, void* result);
   static void OnClosed(struct raft* raft);
+  void SchedulePublish();
 
   Env& env_;
   RaftStateMachine& machine_;
@@ -112,6 +118,11 @@ class RaftNode {
   bool closing_ = false;
   bool closed_ = false;
   std::function<void()> close_done_;
+  std::vector<AppliedListener> applied_listeners_;
+  uint64_t applied_unpublished_ = 0;  // the last index applied, not yet told to the listeners
+  bool publish_scheduled_ = false;
+  // Closures queued in the Env after the node is gone check it first.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace lifeboat::eventlog::raft
