@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -281,7 +281,72 @@ TEST(RaftClusterTest, SameSeedReplaysTheSameRun) {
   const std::string second = Trace(42);
   EXPECT_EQ(first, second);
   EXPECT_NE(first.find("leader"), std::string::npos);
-  std::printf("%s", first.c_str());
+}
+
+}  // namespace
+}  // namespace lifeboat::eventlog::raft
+
+namespace lifeboat::eventlog::raft {
+namespace {
+
+// True when one of the two sequences is a prefix of the other (Raft's state machine safety:
+// no two nodes apply different commands at one position).
+bool PrefixConsistent(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  const size_t n = std::min(a.size(), b.size());
+  return std::equal(a.begin(), a.begin() + static_cast<ptrdiff_t>(n), b.begin());
+}
+
+// Seeded chaos: random partitions, heals, 5% frame loss and a steady stream of proposals on
+// whoever leads. At every step: one leader per term (the harness) and prefix-consistent applied
+// sequences; at the end, healed, all nodes converge on the same sequence.
+TEST(RaftClusterTest, RandomPartitionsKeepOneLeaderPerTermAndOneHistory) {
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    ClusterOptions options;
+    options.seed = seed;
+    Cluster cluster(options);
+    cluster.network().set_drop_per_million(50'000);
+    int proposed = 0;
+    for (int round = 0; round < 12; ++round) {
+      const uint64_t choice = cluster.env().RandomU64() % 4;
+      if (choice == 0) {
+        cluster.network().Heal();
+      } else {
+        cluster.network().Partition({choice});
+      }
+      for (int ms = 0; ms < 1500; ++ms) {
+        if (ms % 50 == 0) {
+          if (std::optional<uint64_t> leader = cluster.Leader()) {
+            cluster.Propose(*leader, "s" + std::to_string(seed) + "-" + std::to_string(proposed++));
+          }
+        }
+        cluster.Step();
+        for (uint64_t a : cluster.ids()) {
+          for (uint64_t b : cluster.ids()) {
+            ASSERT_TRUE(
+                PrefixConsistent(cluster.machine(a).commands(), cluster.machine(b).commands()))
+                << "seed " << seed << ": nodes " << a << " and " << b << " applied different "
+                << "commands at one index";
+          }
+        }
+      }
+    }
+    cluster.network().Heal();
+    cluster.network().set_drop_per_million(0);
+    // One more proposal commits everything before it on all nodes.
+    ASSERT_TRUE(cluster.RunUntil([&] { return cluster.Leader().has_value(); }, kElectionBound));
+    ASSERT_EQ(CommitAll(cluster, *cluster.Leader(), {"final"}).size(), 1u) << "seed " << seed;
+    ASSERT_TRUE(cluster.RunUntil(
+        [&] {
+          for (uint64_t id : cluster.ids()) {
+            if (cluster.machine(id).commands() != cluster.machine(1).commands()) return false;
+          }
+          return true;
+        },
+        kCommitBound))
+        << "seed " << seed;
+    EXPECT_EQ(cluster.machine(1).commands().back(), "final");
+    EXPECT_GT(cluster.leaders_by_term().size(), 1u) << "seed " << seed << ": no failover happened";
+  }
 }
 
 }  // namespace
