@@ -34,6 +34,7 @@ Status MemoryRaftStorage::Bootstrap(const RaftEntry& first_entry) {
 
 Status MemoryRaftStorage::SetTermAndVote(uint64_t term, uint64_t voted_for) {
   std::lock_guard lock(disk_->mutex);
+  if (disk_->cut) return Status::IoError("power cut");
   disk_->state.term = term;
   disk_->state.voted_for = voted_for;
   return Status::Ok();
@@ -45,7 +46,7 @@ void MemoryRaftStorage::Write(std::function<Status(RaftPersistentState&)> write,
         Status status;
         {
           std::lock_guard lock(disk->mutex);
-          status = write(disk->state);
+          status = disk->cut ? Status::IoError("power cut") : write(disk->state);
         }
         env.Post([done = std::move(done), status = std::move(status)] { done(status); });
       });

@@ -16,6 +16,9 @@ namespace lifeboat::eventlog::raft {
 struct MemoryRaftDisk {
   std::mutex mutex;
   RaftPersistentState state;  // guarded by mutex
+  // A power cut in progress: writes not yet done are lost (they fail with IoError and change
+  // nothing). Guarded by mutex.
+  bool cut = false;
 };
 
 class MemoryRaftStorage : public RaftStorage {

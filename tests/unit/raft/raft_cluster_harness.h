@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -156,6 +157,19 @@ class Cluster {
     member.transport.reset();
     member.storage.reset();  // drains its executor
     env_.RunUntilIdle();
+  }
+  // A crash: the node's disk loses every write not yet done (queued appends, a snapshot in
+  // flight), then the node is torn down. Memory disks only.
+  void Crash(uint64_t id) {
+    Member& member = members_.at(id);
+    LB_CHECK(!options_.open_storage);
+    {
+      std::lock_guard lock(member.disk->mutex);
+      member.disk->cut = true;
+    }
+    Stop(id);
+    std::lock_guard lock(member.disk->mutex);
+    member.disk->cut = false;
   }
   // Starts a stopped node on its disk, with a fresh state machine (its state is memory).
   void Restart(uint64_t id) {

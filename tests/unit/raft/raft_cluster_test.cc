@@ -124,7 +124,9 @@ TEST(RaftClusterTest, KilledLeaderIsReplacedAndEarlierCommitsRemain) {
   ASSERT_EQ(CommitAll(cluster, old_leader, before).size(), 5u);
   const uint64_t old_term = cluster.node(old_leader).term();
 
-  cluster.Stop(old_leader);
+  // In flight when it dies: never acknowledged, so it may or may not survive.
+  auto in_flight = cluster.Propose(old_leader, "in-flight");
+  cluster.Crash(old_leader);
   const MonoTime killed_at = cluster.env().MonotonicNow();
   const uint64_t new_leader = ElectLeader(cluster);
   ASSERT_NE(new_leader, 0u);
@@ -138,10 +140,31 @@ TEST(RaftClusterTest, KilledLeaderIsReplacedAndEarlierCommitsRemain) {
   for (uint64_t id : cluster.ids()) {
     if (id != old_leader) survivors.push_back(id);
   }
-  ASSERT_TRUE(cluster.RunUntil([&] { return AllApplied(cluster, survivors, 10); }, kCommitBound));
+  ASSERT_TRUE(cluster.RunUntil(
+      [&] {
+        for (uint64_t id : survivors) {
+          const std::vector<std::string>& commands = cluster.machine(id).commands();
+          if (commands.empty() || commands.back() != after.back()) return false;
+        }
+        return true;
+      },
+      kCommitBound));
   std::vector<std::string> expected = before;
+  std::vector<std::string> survived = cluster.machine(survivors[0]).commands();
+  if (survived.size() > before.size() && survived[before.size()] == "in-flight") {
+    expected.push_back("in-flight");
+  }
   expected.insert(expected.end(), after.begin(), after.end());
   for (uint64_t id : survivors) EXPECT_EQ(cluster.machine(id).commands(), expected) << id;
+  if (in_flight->has_value()) {
+    EXPECT_FALSE((*in_flight)->ok());
+  }
+
+  // The dead leader comes back on what its disk kept and takes the new leader's history.
+  cluster.Restart(old_leader);
+  ASSERT_TRUE(cluster.RunUntil([&] { return AllApplied(cluster, {old_leader}, expected.size()); },
+                               kCommitBound));
+  EXPECT_EQ(cluster.machine(old_leader).commands(), expected);
 }
 
 TEST(RaftClusterTest, PartitionedMinorityCannotCommitAndMajorityGoesOn) {
