@@ -79,6 +79,12 @@ Result<RaftPersistentState> LogStoreRaftStorage::Load() {
   if (!snapshot.ok()) return snapshot.status();
   state.snapshot = std::move(snapshot.value());
   state.start_index = store_.first_index();
+  if (state.snapshot.has_value() && store_.last_index() < state.snapshot->index) {
+    // A crash between storing an installed snapshot and emptying the log (WriteSnapshot): the
+    // old entries end before the snapshot, which replaces them all.
+    state.start_index = state.snapshot->index + 1;
+    return state;
+  }
   for (uint64_t next = store_.first_index(); next <= store_.last_index();) {
     Result<std::vector<LogRecord>> records = store_.Read(next, store_.last_index());
     if (!records.ok()) return records.status();
@@ -253,21 +259,13 @@ Status LogStoreRaftStorage::WriteSnapshot(const RaftSnapshot& snapshot, uint64_t
   }
   proto.set_configuration_index(snapshot.configuration_index);
   proto.set_data(snapshot.data);
-  if (trailing == 0 && snapshot.index > store_.last_index()) {
-    return Status::FailedPrecondition("raft snapshot through " + std::to_string(snapshot.index) +
-                                      " is beyond the log's last index " +
-                                      std::to_string(store_.last_index()) +
-                                      ": the log store cannot restart an empty log there");
-  }
   // The snapshot first: a crash between the two leaves entries the snapshot covers, which
   // libraft skips on load; the other order could leave a log that starts after any snapshot.
   LB_RETURN_IF_ERROR(store_.PutMeta(kRaftSnapshotMeta, proto.SerializeAsString()));
   if (trailing == 0) {
-    // Everything after the snapshot goes too: libraft appends the leader's entries next.
-    if (snapshot.index + 1 >= store_.first_index()) {
-      LB_RETURN_IF_ERROR(store_.TruncateSuffix(snapshot.index + 1));
-    }
-    return store_.CompactPrefix(snapshot.index);
+    // An installed snapshot replaces the whole log, even one ending before it: libraft appends
+    // the leader's entries after it next.
+    return store_.ResetAfter(snapshot.index, snapshot.term);
   }
   if (snapshot.index > trailing) return store_.CompactPrefix(snapshot.index - trailing);
   return Status::Ok();

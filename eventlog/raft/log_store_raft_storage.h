@@ -19,9 +19,8 @@
 // Failure model (group_commit.h): the first write error makes the storage refuse every later
 // write with IoError; recovery is a restart, which re-reads the log.
 //
-// Limitation: LogStore cannot start an empty log at an arbitrary index, so an installed snapshot
-// beyond this log's end (a follower far behind) is refused with FailedPrecondition; libraft
-// then fails the install and retries it. Needs a LogStore "reset to index" (issue #13 item 2).
+// An installed snapshot empties the log, which continues after the snapshot's index, also when
+// that lies beyond the log's end (LogStore::ResetAfter).
 //
 // Ownership: `env` and `store` must outlive the storage; it is the store's only writer.
 

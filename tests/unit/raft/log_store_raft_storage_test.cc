@@ -107,16 +107,23 @@ TEST(LogStoreRaftStorageTest, SnapshotCompactsAndIsLoadedBack) {
   ASSERT_TRUE(got.has_value() && got->ok());
   EXPECT_EQ(got->value().index, 8u);
 
-  // An installed snapshot (trailing 0) empties the log; it continues after the snapshot.
-  snapshot.index = 10;
+  // An installed snapshot (trailing 0) empties the log; it continues after the snapshot, also
+  // when the snapshot reaches beyond the log's end (a follower far behind).
+  snapshot.index = 20;
   storage.PutSnapshot(snapshot, 0, record);
   env.RunUntilIdle();
   ASSERT_EQ(results.size(), 3u);
   EXPECT_TRUE(results.back().ok()) << results.back().ToString();
   state = storage.Load();
   ASSERT_TRUE(state.ok());
-  EXPECT_EQ(state.value().start_index, 11u);
+  EXPECT_EQ(state.value().start_index, 21u);
   EXPECT_TRUE(state.value().entries.empty());
+  storage.Append(21, {Command(3, "after the snapshot")}, record);
+  env.RunUntilIdle();
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_TRUE(results.back().ok()) << results.back().ToString();
+  EXPECT_EQ(store->first_index(), 21u);
+  EXPECT_EQ(store->last_index(), 21u);
 }
 
 TEST(LogStoreRaftStorageTest, ThreeNodesOnLevelDbCommitAndARestartedNodeCatchesUp) {
@@ -149,6 +156,47 @@ TEST(LogStoreRaftStorageTest, ThreeNodesOnLevelDbCommitAndARestartedNodeCatchesU
       std::chrono::seconds(2)));
   EXPECT_EQ(cluster.machine(follower).commands(), commands);
   EXPECT_EQ(stores[follower]->last_index(), stores[leader]->last_index());
+}
+
+TEST(LogStoreRaftStorageTest, FollowerFarBehindInstallsASnapshotOnLevelDb) {
+  std::map<uint64_t, std::unique_ptr<TempDir>> dirs;
+  std::map<uint64_t, std::unique_ptr<LogStore>> stores;
+  testing::ClusterOptions options;
+  options.snapshot_threshold = 8;
+  options.snapshot_trailing = 2;
+  options.open_storage = [&](Env& env, uint64_t id) -> std::unique_ptr<RaftStorage> {
+    if (!dirs.contains(id)) dirs[id] = std::make_unique<TempDir>();
+    stores[id].reset();
+    stores[id] = OpenStore(*dirs[id]);
+    return std::make_unique<LogStoreRaftStorage>(env, *stores[id]);
+  };
+  testing::Cluster cluster(options);
+  ASSERT_TRUE(
+      cluster.RunUntil([&] { return cluster.Leader().has_value(); }, std::chrono::seconds(5)));
+  const uint64_t leader = *cluster.Leader();
+  const uint64_t follower = leader == 1 ? 2 : 1;
+  cluster.Stop(follower);
+  std::vector<std::string> commands;
+  for (int i = 0; i < 30; ++i) {
+    commands.push_back("m" + std::to_string(i));
+    auto outcome = cluster.Propose(leader, commands.back());
+    ASSERT_TRUE(cluster.RunUntil([&] { return outcome->has_value(); }, std::chrono::seconds(2)));
+    ASSERT_TRUE((*outcome)->ok()) << (*outcome)->status().ToString();
+  }
+  EXPECT_GT(stores[leader]->first_index(), 2u);  // the leader compacted behind its snapshots
+  cluster.Restart(follower);
+  ASSERT_TRUE(cluster.RunUntil(
+      [&] { return cluster.machine(follower).commands().size() == commands.size(); },
+      std::chrono::seconds(3)));
+  EXPECT_EQ(cluster.machine(follower).commands(), commands);
+  EXPECT_GE(cluster.machine(follower).restores(), 1);
+  // Restarted again, it loads the installed snapshot and what followed from LevelDB.
+  cluster.Stop(follower);
+  cluster.Restart(follower);
+  ASSERT_TRUE(cluster.RunUntil(
+      [&] { return cluster.machine(follower).commands().size() == commands.size(); },
+      std::chrono::seconds(3)));
+  EXPECT_EQ(cluster.machine(follower).commands(), commands);
 }
 
 }  // namespace
