@@ -367,6 +367,26 @@ Status LogStore::CompactPrefix(uint64_t through_index) {
   return FromLevelDb(db_->Write(SyncedWrites(), &batch), "compacting log prefix");
 }
 
+Status LogStore::ResetAfter(uint64_t through_index, uint64_t through_term) {
+  const uint64_t first = first_index();
+  const uint64_t last = last_index();
+  if (through_index + 1 < first) {
+    return Status::InvalidArgument("reset after " + std::to_string(through_index) +
+                                   ": below the first index " + std::to_string(first));
+  }
+  leveldb::WriteBatch batch;
+  for (uint64_t index = first; index <= last; ++index) batch.Delete(format::RecordKey(index));
+  batch.Put(format::MetaKey(format::kMetaFirstIndex), format::EncodeFixed64(through_index + 1));
+  batch.Put(format::MetaKey(format::kMetaCompactedTerm), format::EncodeFixed64(through_term));
+  // Readers check first_index() first: raise it before the records disappear.
+  first_index_.store(through_index + 1, std::memory_order_release);
+  last_index_.store(through_index, std::memory_order_release);
+  Status status = FromLevelDb(db_->Write(SyncedWrites(), &batch), "resetting the log");
+  if (!status.ok()) return status;
+  last_term_.store(through_term, std::memory_order_release);
+  return Status::Ok();
+}
+
 Result<std::optional<std::string>> LogStore::GetMeta(std::string_view name) const {
   std::string value;
   leveldb::Status status = db_->Get(VerifiedReads(), format::MetaKey(name), &value);

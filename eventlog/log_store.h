@@ -182,6 +182,11 @@ class LogStore {
   // index (and the term of record through_index) is recorded so an emptied log still knows where
   // it continues. through_index < first_index() is a no-op; > last_index() is InvalidArgument.
   Status CompactPrefix(uint64_t through_index);
+  // Removes every record and makes the empty log continue after `through_index`, whose term was
+  // `through_term` (Raft: a follower installed a snapshot, which replaces its whole log, also
+  // when the snapshot reaches beyond the log's end). through_index < first_index() - 1 is
+  // InvalidArgument (the log would move back over a compacted prefix). Synced, one write.
+  Status ResetAfter(uint64_t through_index, uint64_t through_term);
 
   // Small synced metadata: cluster identity, Raft term and vote, snapshot markers. Names starting
   // with "lifeboat.log." belong to the store itself: PutMeta refuses them (InvalidArgument).
