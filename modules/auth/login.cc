@@ -1,6 +1,7 @@
 #include "modules/auth/login.h"
 
 #include "modules/ascii/ascii_case.h"
+#include "modules/auth/activation_code.h"
 #include "modules/auth/auth_limits.h"
 #include "modules/auth/secrets.h"
 #include "modules/auth/totp.h"
@@ -151,20 +152,90 @@ LoginOutcome LoginCore::PasswordProven(const LoginRequest& request, std::string_
     outcome.events.push_back(AuthEventOf(std::move(change)));
   }
   throttle_.RecordSuccess(AccountKey(request), request.peer_address, env_.MonotonicNow());
-  NewSession session = StartSession(env_, *request.user_id, request.peer_address, method);
+  return Started(*request.user_id, request.peer_address, method, std::move(outcome.events));
+}
+
+LoginOutcome LoginCore::Started(std::string_view user_id, std::string_view peer_address,
+                                std::string_view method, std::vector<events::Event> events) {
+  LoginOutcome outcome;
+  outcome.events = std::move(events);
+  NewSession session = StartSession(env_, user_id, peer_address, method);
   AuthEvent started;
   *started.mutable_session_started() = session.event;
   outcome.events.push_back(AuthEventOf(std::move(started)));
   events::Event succeeded;
   events::LoginSucceeded* login = succeeded.mutable_login_succeeded();
-  login->set_user_id(*request.user_id);
+  login->set_user_id(std::string(user_id));
   login->set_method(std::string(method));
-  login->set_peer_address(request.peer_address);
+  login->set_peer_address(std::string(peer_address));
   login->set_session_id_hash(HexEncode(session.event.session_id_sha256()));
   outcome.events.push_back(std::move(succeeded));
   outcome.result = LoginResult::kSucceeded;
   outcome.session = std::move(session);
   return outcome;
+}
+
+ActivationStep LoginCore::BeginActivation(const ActivationRequest& request) {
+  LoginRequest as_login;
+  as_login.user_name = request.user_name;
+  as_login.user_id = request.user_id;
+  as_login.password = request.new_password;
+  as_login.peer_address = request.peer_address;
+  if (std::optional<LoginOutcome> refused = Admit(as_login)) return *refused;
+  if (request.new_password.size() < kPasswordBytesMin) {
+    LoginOutcome outcome;
+    outcome.result = LoginResult::kInvalid;
+    outcome.reason = "new password shorter than " + std::to_string(kPasswordBytesMin) + " bytes";
+    return outcome;
+  }
+  if (!request.user_id) return FailActivation(request, "unknown user");
+  CodeRedemption redemption = RedeemActivationCode(view_, *request.user_id, request.code,
+                                                   env_.WallNow(), request.peer_address);
+  if (redemption.check != CodeCheck::kAccepted) {
+    return FailActivation(request, "activation code refused");
+  }
+  if (!codes_in_flight_.insert(redemption.event.code_sha256()).second) {
+    return FailActivation(request, "activation code already being redeemed");
+  }
+  return HashJob{request.new_password, NewSalt(env_), DefaultArgon2Parameters()};
+}
+
+LoginOutcome LoginCore::AfterActivationHash(const ActivationRequest& request,
+                                            const Result<std::string>& verifier) {
+  LB_CHECK(request.user_id.has_value());
+  std::optional<std::string> normalized = NormalizeActivationCode(request.code);
+  LB_CHECK(normalized.has_value());  // BeginActivation accepted it
+  LB_CHECK(codes_in_flight_.erase(ActivationCodeDigest(*normalized)) == 1);
+  if (!verifier.ok()) {
+    LoginOutcome outcome;
+    outcome.result = LoginResult::kUnavailable;
+    outcome.reason = "verifier not computed: " + verifier.status().ToString();
+    return outcome;
+  }
+  CodeRedemption redemption = RedeemActivationCode(view_, *request.user_id, request.code,
+                                                   env_.WallNow(), request.peer_address);
+  if (redemption.check != CodeCheck::kAccepted) {
+    return FailActivation(request, "activation code refused");
+  }
+  std::vector<events::Event> events;
+  AuthEvent used;
+  *used.mutable_activation_code_used() = redemption.event;
+  events.push_back(AuthEventOf(std::move(used)));
+  AuthEvent cached;
+  cached.mutable_credential_cached()->set_user_id(*request.user_id);
+  cached.mutable_credential_cached()->set_verifier_phc(*verifier);
+  cached.mutable_credential_cached()->set_source(CREDENTIAL_SOURCE_ACTIVATION);
+  events.push_back(AuthEventOf(std::move(cached)));
+  throttle_.RecordSuccess("id:" + *request.user_id, request.peer_address, env_.MonotonicNow());
+  return Started(*request.user_id, request.peer_address, "activation-code", std::move(events));
+}
+
+LoginOutcome LoginCore::FailActivation(const ActivationRequest& request, std::string reason) {
+  LoginRequest as_login;
+  as_login.user_name = request.user_name;
+  as_login.user_id = request.user_id;
+  as_login.peer_address = request.peer_address;
+  return Fail(as_login, std::move(reason));
 }
 
 }  // namespace lifeboat::auth

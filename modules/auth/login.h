@@ -12,11 +12,18 @@
 //                                "needs activation" (a one-time code, activation_code.h)
 //   password proven, TOTP on  -> the RFC 6238 code must match too (totp.h), once per step
 //
+// Activation (a user with nothing cached, directory down or never logged in): a one-time code
+// (activation_code.h) plus the password the user chooses; the password is hashed off the loop
+// and cached (CredentialCached, source ACTIVATION), the code marked used, a session started.
+//
 // and every attempt passes the throttle first (login_throttle.h). A success starts a new session
 // (session.h: a fresh id at every login). Loop thread only; the core keeps no per-attempt state,
-// so the caller passes the same LoginRequest to each step.
+// so the caller passes the same LoginRequest to each step; the only exception is the set of
+// activation codes being redeemed right now (so two racing redemptions on this node cannot both
+// set a password; across nodes the projection lets only the first committed use count).
 
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -50,6 +57,7 @@ enum class LoginResult {
   kNeedsTotp,        // password right, TOTP enrolled, no code given
   kThrottled,        // retry_after says when
   kInvalid,          // the request breaks an input limit (kInvalid is not counted as a failure)
+  kUnavailable,      // our side failed (Argon2 could not run): nothing changed, try again
 };
 
 struct LoginOutcome {
@@ -74,6 +82,15 @@ struct VerifyJob {
 };
 using LoginStep = std::variant<LoginOutcome, HashJob, VerifyJob>;
 
+struct ActivationRequest {
+  std::string user_name;               // as typed
+  std::optional<std::string> user_id;  // the directory entry it names; nullopt: nobody
+  std::string code;                    // as typed
+  std::string new_password;
+  std::string peer_address;
+};
+using ActivationStep = std::variant<LoginOutcome, HashJob>;
+
 class LoginCore {
  public:
   // `view` and `throttle` must outlive the core.
@@ -91,6 +108,15 @@ class LoginCore {
   // Step 3, directory down: whether the cached verifier matched.
   LoginOutcome AfterVerify(const LoginRequest& request, const Result<bool>& matched);
 
+  // Activation, step 1: input limits (the new password at least kPasswordBytesMin), the
+  // throttle, the code. A HashJob means the code is good: run it off the loop and call
+  // AfterActivationHash exactly once with the same request.
+  ActivationStep BeginActivation(const ActivationRequest& request);
+  // Activation, step 2: the code is checked again (it may have been used meanwhile), then the
+  // events: ActivationCodeUsed, CredentialCached, SessionStarted, LoginSucceeded.
+  LoginOutcome AfterActivationHash(const ActivationRequest& request,
+                                   const Result<std::string>& verifier);
+
  private:
   std::string AccountKey(const LoginRequest& request) const;
   LoginOutcome Fail(const LoginRequest& request, std::string reason);
@@ -98,9 +124,14 @@ class LoginCore {
   LoginOutcome PasswordProven(const LoginRequest& request, std::string_view method,
                               std::vector<events::Event> extra);
 
+  LoginOutcome FailActivation(const ActivationRequest& request, std::string reason);
+  LoginOutcome Started(std::string_view user_id, std::string_view peer_address,
+                       std::string_view method, std::vector<events::Event> events);
+
   Env& env_;
   const AuthView& view_;
   LoginThrottle& throttle_;
+  std::set<std::string> codes_in_flight_;  // digests between BeginActivation and its hash
 };
 
 // An Event carrying `change` (the auth payload).
