@@ -78,6 +78,16 @@ std::string NewTotpSecret(Env& env) {
   return RandomBytes(env, kTotpSecretBytes);
 }
 
+TotpEnrollment EnrollTotp(Env& env, std::string_view user_id, std::string_view issuer,
+                          std::string_view account_label) {
+  TotpEnrollment enrollment;
+  enrollment.secret = NewTotpSecret(env);
+  enrollment.uri = TotpProvisioningUri(issuer, account_label, enrollment.secret);
+  enrollment.event.set_user_id(std::string(user_id));
+  enrollment.event.set_secret(enrollment.secret);
+  return enrollment;
+}
+
 std::string TotpProvisioningUri(std::string_view issuer, std::string_view account,
                                 std::string_view key) {
   std::string label = PercentEncode(issuer) + ":" + PercentEncode(account);

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "appliance/env/env.h"
+#include "modules/auth/auth.pb.h"
 
 namespace lifeboat::auth {
 
@@ -36,6 +37,18 @@ struct TotpResult {
 // so the time taken does not say which step matched.
 TotpResult CheckTotp(std::string_view key, std::string_view code, int64_t unix_seconds,
                      int64_t last_accepted_step);
+
+// Enrolment: a new key, the URI to show as a QR code, and the event that turns TOTP on. The
+// caller keeps the key with the pending enrolment and proposes the event only once the user
+// typed a code CheckTotp accepts for it (proof the app holds the key: nobody locks themselves
+// out by a scan that failed).
+struct TotpEnrollment {
+  std::string secret;
+  std::string uri;
+  TotpEnrolled event;
+};
+TotpEnrollment EnrollTotp(Env& env, std::string_view user_id, std::string_view issuer,
+                          std::string_view account_label);
 
 // kTotpSecretBytes random bytes from the Env's generator.
 std::string NewTotpSecret(Env& env);

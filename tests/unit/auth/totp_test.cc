@@ -87,6 +87,19 @@ TEST(TotpTest, SecretsAreRandomAndTheUriCarriesThemInBase32) {
             "&issuer=Lifeboat&algorithm=SHA1&digits=6&period=30");
 }
 
+TEST(TotpTest, AnEnrollmentIsConfirmedByACodeFromItsOwnKey) {
+  simulator::ManualEnv env(8);
+  TotpEnrollment enrollment = EnrollTotp(env, "u-alice", "Lifeboat", "alice@example.com");
+  EXPECT_EQ(enrollment.event.user_id(), "u-alice");
+  EXPECT_EQ(enrollment.event.secret(), enrollment.secret);
+  EXPECT_NE(enrollment.uri.find("secret=" + Base32Encode(enrollment.secret) + "&"),
+            std::string::npos);
+  const int64_t now = 1'700'000'000;
+  std::string from_app = HotpCode(enrollment.secret, static_cast<uint64_t>(TotpStep(now)), 6);
+  EXPECT_EQ(CheckTotp(enrollment.secret, from_app, now, 0).check, TotpCheck::kAccepted);
+  EXPECT_NE(CheckTotp(kRfcSeed, from_app, now, 0).check, TotpCheck::kAccepted);
+}
+
 TEST(SecretsTest, Rfc4648Base32AndBase64Vectors) {
   // RFC 4648 section 10, without padding.
   EXPECT_EQ(Base32Encode(""), "");
