@@ -9,9 +9,9 @@
 namespace lifeboat::auth {
 namespace {
 
-// A verifier at the default parameters that no password is known to match. A login for a name
-// nobody has, while the directory is down, still costs one verification, so the answer's timing
-// does not tell which names exist.
+// A verifier at the default parameters. A login for a name nobody has, while the directory is
+// down, still costs one verification against it, so the answer's timing does not tell which
+// names exist; AfterVerify fails such a login whether or not the password matches.
 constexpr std::string_view kDecoyVerifier =
     "$argon2id$v=19$m=19456,t=2,p=1$AQAAAAAAAAAAAAAAAAAAAA$eq4QlgNcTIn0URPhr3hul5BJY0DxHejEuxv5a7O+"
     "kI4";
