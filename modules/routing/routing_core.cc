@@ -28,6 +28,21 @@ std::string_view OverrideName(Override override) {
 
 }  // namespace
 
+RoutingStart StartFromScopes(const std::map<std::string, ScopeMode>& scopes) {
+  RoutingStart start;
+  for (const auto& [scope, mode] : scopes) {
+    if (scope == kScopeAll) {
+      start.automatic_mode =
+          mode.mode == events::ROUTING_MODE_UNSPECIFIED ? events::ROUTING_MODE_NORMAL : mode.mode;
+    }
+    if (!mode.forced) continue;
+    start.overrides[scope] = mode.mode == events::ROUTING_MODE_CONTINUITY
+                                 ? Override::kForceContinuity
+                                 : Override::kForceNormal;
+  }
+  return start;
+}
+
 RoutingCore::RoutingCore(const RoutingCoreConfig& config, const RoutingStart& start, MonoTime now)
     : hold_down_(config.thresholds.hold_down), automatic_mode_(start.automatic_mode) {
   LB_CHECK(!config.primaries.empty());

@@ -34,6 +34,7 @@
 
 #include "appliance/env/status.h"
 #include "modules/routing/primary_health.h"
+#include "modules/routing/routing_table.h"
 
 namespace lifeboat::routing {
 
@@ -51,6 +52,12 @@ struct RoutingStart {
   events::RoutingMode automatic_mode = events::ROUTING_MODE_NORMAL;
   std::map<std::string, Override> overrides;  // normalized scope -> forced mode (no kAutomatic)
 };
+
+// The start state from the routing table's committed scopes (RoutingTable::ScopeModes). When
+// "all" is forced, the log does not say what health decided meanwhile: the automatic mode is
+// taken to be the forced one (forced continuity: the primaries must prove themselves; forced
+// normal: they are presumed up until probes say otherwise).
+RoutingStart StartFromScopes(const std::map<std::string, ScopeMode>& scopes);
 
 class RoutingCore {
  public:

@@ -52,15 +52,14 @@ Status RoutingProjection::Apply(const events::Event& event, eventlog::Projection
       if (entry.id().empty()) return Status::Corruption("DirectoryEntryUpserted without an id");
       events::DirectoryEntry trimmed = Trimmed(entry);
       state.Put(Key(kMemberKeyPrefix, entry.id()), trimmed.SerializeAsString());
-      staged_.push_back({StagedChange::Kind::kUpsertMember, entry.id(),
-                         events::ROUTING_MODE_UNSPECIFIED, MemberOf(trimmed)});
+      staged_.push_back(
+          {StagedChange::Kind::kUpsertMember, entry.id(), ScopeMode{}, MemberOf(trimmed)});
       return Status::Ok();
     }
     case events::Event::kDirectoryEntryRemoved: {
       const std::string& id = event.directory_entry_removed().id();
       state.Delete(Key(kMemberKeyPrefix, id));
-      staged_.push_back(
-          {StagedChange::Kind::kRemoveMember, id, events::ROUTING_MODE_UNSPECIFIED, Member{}});
+      staged_.push_back({StagedChange::Kind::kRemoveMember, id, ScopeMode{}, Member{}});
       return Status::Ok();
     }
     default:
@@ -77,12 +76,12 @@ Status RoutingProjection::ApplyRoutingChanged(const events::RoutingChanged& chan
   }
   if (change.automatic() && *scope != kScopeAll) {
     state.Delete(Key(kScopeKeyPrefix, *scope));
-    staged_.push_back(
-        {StagedChange::Kind::kClearScope, *scope, events::ROUTING_MODE_UNSPECIFIED, Member{}});
+    staged_.push_back({StagedChange::Kind::kClearScope, *scope, ScopeMode{}, Member{}});
     return Status::Ok();
   }
   state.Put(Key(kScopeKeyPrefix, *scope), change.SerializeAsString());
-  staged_.push_back({StagedChange::Kind::kSetScope, *scope, change.mode(), Member{}});
+  staged_.push_back({StagedChange::Kind::kSetScope, *scope,
+                     ScopeMode{change.mode(), change.forced_by_operator()}, Member{}});
   return Status::Ok();
 }
 
@@ -91,7 +90,7 @@ void RoutingProjection::OnBatchCommitted() {
     switch (change.kind) {
       case StagedChange::Kind::kSetScope:
         table_.SetScopeMode(change.key, change.mode);
-        LB_CHECK(table_.Scopes().at(change.key) == change.mode);
+        LB_CHECK(table_.ScopeModes().at(change.key) == change.mode);
         break;
       case StagedChange::Kind::kClearScope:
         table_.ClearScopeMode(change.key);
@@ -119,7 +118,8 @@ Status RoutingProjection::Restore(std::string_view key, std::string_view value) 
         !IsMode(change.mode())) {
       return Status::Corruption("routing state key " + std::string(key) + " does not parse");
     }
-    table_.SetScopeMode(std::string(key.substr(kScopeKeyPrefix.size())), change.mode());
+    table_.SetScopeMode(std::string(key.substr(kScopeKeyPrefix.size())),
+                        ScopeMode{change.mode(), change.forced_by_operator()});
     return Status::Ok();
   }
   if (key.starts_with(kMemberKeyPrefix)) {

@@ -48,7 +48,7 @@ class RoutingProjection : public eventlog::Projection {
   struct StagedChange {
     enum class Kind { kSetScope, kClearScope, kUpsertMember, kRemoveMember } kind;
     std::string key;  // scope or entry id
-    events::RoutingMode mode = events::ROUTING_MODE_UNSPECIFIED;
+    ScopeMode mode;
     Member member;
   };
 

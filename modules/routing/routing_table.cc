@@ -42,19 +42,19 @@ RecipientRoute RoutingTable::RouteFor(std::string_view address) const {
     for (const std::string& group : groups) {
       std::string scope = GroupScope(group);
       auto found = scopes_.find(scope);
-      if (found == scopes_.end() || KeepRank(found->second) <= KeepRank(best)) continue;
-      best = found->second;
+      if (found == scopes_.end() || KeepRank(found->second.mode) <= KeepRank(best)) continue;
+      best = found->second.mode;
       best_scope = &found->first;
     }
     if (best_scope != nullptr) return RouteInMode(best, *best_scope);
   }
   if (size_t at = key.rfind('@'); at != std::string::npos) {
     if (auto found = scopes_.find(DomainScope(key.substr(at + 1))); found != scopes_.end()) {
-      return RouteInMode(found->second, found->first);
+      return RouteInMode(found->second.mode, found->first);
     }
   }
   auto all = scopes_.find(kScopeAll);
-  return RouteInMode(all == scopes_.end() ? events::ROUTING_MODE_NORMAL : all->second,
+  return RouteInMode(all == scopes_.end() ? events::ROUTING_MODE_NORMAL : all->second.mode,
                      std::string(kScopeAll));
 }
 
@@ -69,13 +69,19 @@ void RoutingTable::CollectGroupsLocked(const std::string& id, size_t depth,
 }
 
 std::map<std::string, events::RoutingMode> RoutingTable::Scopes() const {
-  std::shared_lock lock(mutex_);
-  std::map<std::string, events::RoutingMode> scopes(scopes_.begin(), scopes_.end());
-  scopes.try_emplace(std::string(kScopeAll), events::ROUTING_MODE_NORMAL);
+  std::map<std::string, events::RoutingMode> scopes;
+  for (const auto& [scope, mode] : ScopeModes()) scopes.emplace(scope, mode.mode);
   return scopes;
 }
 
-void RoutingTable::SetScopeMode(const std::string& scope, events::RoutingMode mode) {
+std::map<std::string, ScopeMode> RoutingTable::ScopeModes() const {
+  std::shared_lock lock(mutex_);
+  std::map<std::string, ScopeMode> scopes(scopes_.begin(), scopes_.end());
+  scopes.try_emplace(std::string(kScopeAll), ScopeMode{});
+  return scopes;
+}
+
+void RoutingTable::SetScopeMode(const std::string& scope, ScopeMode mode) {
   std::unique_lock lock(mutex_);
   scopes_.insert_or_assign(scope, mode);
 }

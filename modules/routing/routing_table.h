@@ -35,6 +35,13 @@ namespace lifeboat::routing {
 // memberships are not followed. Same bound as the directory's list expansion.
 inline constexpr size_t kGroupNestingDepthMax = 32;
 
+// A scope's own mode, and whether an operator forced it (always, for scopes other than "all").
+struct ScopeMode {
+  events::RoutingMode mode = events::ROUTING_MODE_NORMAL;
+  bool forced = false;
+  bool operator==(const ScopeMode&) const = default;
+};
+
 struct RecipientRoute {
   events::RoutingMode mode = events::ROUTING_MODE_NORMAL;
   std::string scope;             // the scope the mode came from: "all", "domain:x", "group:id"
@@ -54,9 +61,11 @@ class RoutingTable {
   RecipientRoute RouteFor(std::string_view address) const;
   // The mode of each scope that has one of its own ("all" always), sorted by scope.
   std::map<std::string, events::RoutingMode> Scopes() const;
+  // The same with the forced flag: what a RoutingCore starts from (StartFromScopes).
+  std::map<std::string, ScopeMode> ScopeModes() const;
 
   // Updates, called by the projection.
-  void SetScopeMode(const std::string& scope, events::RoutingMode mode);
+  void SetScopeMode(const std::string& scope, ScopeMode mode);
   void ClearScopeMode(const std::string& scope);  // never "all"
   void UpsertMember(Member member);
   void RemoveMember(const std::string& id);
@@ -68,7 +77,7 @@ class RoutingTable {
                            std::set<std::string>& groups) const;
 
   mutable std::shared_mutex mutex_;
-  std::map<std::string, events::RoutingMode, std::less<>> scopes_;
+  std::map<std::string, ScopeMode, std::less<>> scopes_;
   std::map<std::string, Member, std::less<>> members_;          // id -> member
   std::map<std::string, std::string, std::less<>> by_address_;  // address key -> id
 };

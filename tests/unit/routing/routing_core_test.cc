@@ -291,5 +291,30 @@ TEST_F(RoutingCoreTest, RestartDuringContinuityWaitsForTheHoldDown) {
   EXPECT_EQ(changes[0].mode(), events::ROUTING_MODE_FAILBACK);
 }
 
+TEST(RoutingStartTest, FromTheCommittedScopes) {
+  RoutingTable table;
+  table.SetScopeMode("all", {events::ROUTING_MODE_CONTINUITY, /*forced=*/false});
+  table.SetScopeMode("group:pilots", {events::ROUTING_MODE_NORMAL, /*forced=*/true});
+  RoutingStart start = StartFromScopes(table.ScopeModes());
+  EXPECT_EQ(start.automatic_mode, events::ROUTING_MODE_CONTINUITY);
+  EXPECT_EQ(start.overrides,
+            (std::map<std::string, Override>{{"group:pilots", Override::kForceNormal}}));
+
+  table.SetScopeMode("all", {events::ROUTING_MODE_CONTINUITY, /*forced=*/true});
+  start = StartFromScopes(table.ScopeModes());
+  EXPECT_EQ(start.overrides.at("all"), Override::kForceContinuity);
+  RoutingCoreConfig config;
+  config.primaries = {std::string(kMx1)};
+  RoutingCore core(config, start, MonoTime{0});
+  EXPECT_FALSE(core.primary(0).up());  // it must prove itself first
+  EXPECT_EQ(core.ModeOf("group:pilots"), events::ROUTING_MODE_NORMAL);
+  EXPECT_EQ(core.ModeOf("domain:corp.test"), events::ROUTING_MODE_CONTINUITY);
+
+  // A fresh log: normal, nothing forced, every primary presumed up.
+  start = StartFromScopes(RoutingTable().ScopeModes());
+  EXPECT_EQ(start.automatic_mode, events::ROUTING_MODE_NORMAL);
+  EXPECT_TRUE(start.overrides.empty());
+}
+
 }  // namespace
 }  // namespace lifeboat::routing

@@ -18,6 +18,7 @@ events::Event Routing(std::string scope, events::RoutingMode mode, bool automati
   change->set_scope(std::move(scope));
   change->set_mode(mode);
   change->set_automatic(automatic);
+  change->set_forced_by_operator(change->scope() != "all" && !automatic);  // as the core does
   change->set_reason("test");
   return event;
 }
@@ -173,7 +174,7 @@ TEST_F(RoutingProjectionTest, RebuildAndRestoreGiveTheSameStateAndDecisions) {
   RoutingProjection restored{restored_table};
   for (const auto& [key, value] : state_.values) ASSERT_TRUE(restored.Restore(key, value).ok());
   for (const RoutingTable* table : {&rebuilt_table, &restored_table}) {
-    EXPECT_EQ(table->Scopes(), table_.Scopes());
+    EXPECT_EQ(table->ScopeModes(), table_.ScopeModes());
     for (std::string_view address :
          {"alice@corp.test", "al@corp.test", "bob@corp.test", "x@other.test"}) {
       EXPECT_EQ(table->RouteFor(address).scope, table_.RouteFor(address).scope) << address;
