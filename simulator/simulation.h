@@ -51,6 +51,7 @@ struct SimulationReport {
   uint64_t mails_rejected = 0;
   // Faults injected.
   uint64_t crashes = 0;
+  // Including the power cycles that end fsync-failure periods and the last cut before the checks.
   uint64_t power_losses = 0;
   uint64_t torn_power_losses = 0;
   uint64_t disk_full_periods = 0;
