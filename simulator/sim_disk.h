@@ -18,12 +18,13 @@
 //  * MakeRoomForWrite waits (background_work_finished_signal_) only when the memtable is full
 //    while imm_ is still set, or level 0 holds kL0_StopWritesTrigger (12) files. Starting from the
 //    state above, a call reaches either only if it writes more than a whole memtable (two
-//    switches) within one event. The simulated nodes give each DB a write buffer larger than what
-//    one event writes: one group-commit batch (its byte cap) for the log, one projection batch
-//    (kProjectionBatchBytesMax) for the state, and a catch-up or rebuild that writes the whole log
-//    in one call only at open, where the state's 16 MiB buffer exceeds what a 10-minute
-//    simulation logs. A background error (the crashed disk) makes MakeRoomForWrite return the
-//    error instead of waiting.
+//    switches) within one event. The log: one event is one group-commit batch, whose byte cap
+//    SimNode sets to half the log's memtable. The state: one event is one projection pass (or
+//    the catch-up at open), which writes the state of every event committed since the last one;
+//    the state's 16 MiB memtable is more than a 10-minute simulation writes to the state in all
+//    (the mailbox projection keeps metadata; bodies stay in the log); a run of many hours could
+//    exceed it in the catch-up after a power cut, and would then hang, not pass. A background
+//    error (the crashed disk) makes MakeRoomForWrite return the error instead of waiting.
 //  * The level-0 slowdown sleeps 1 ms (SleepForMicroseconds) without waiting for anything: here
 //    it returns at once.
 //  * ~DBImpl waits for a scheduled job: stores are closed only between events or after
