@@ -442,9 +442,9 @@ leveldb::Status FaultInjectionEnv::SimulateCrash(CrashMode mode) {
     uint64_t size = 0;
     if (!target()->GetFileSize(name, &size).ok()) continue;  // removed through another path
     if (size <= keep) continue;
-    if (::truncate(name.c_str(), static_cast<off_t>(keep)) != 0 && result.ok()) {
-      result = leveldb::Status::IOError(name, std::strerror(errno));
-    }
+    // Through the file layer, so that an in-memory disk (simulator/sim_disk.h) is cut too.
+    leveldb::Status status = target_files_->TruncateFile(name, keep);
+    if (!status.ok() && result.ok()) result = status;
   }
   files_.clear();
   new_files_since_dir_sync_.clear();

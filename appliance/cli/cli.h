@@ -42,6 +42,7 @@ int VersionCommand(const Args& args);
 int DemoCommand(const Args& args);
 int MailboxCommand(const Args& args);
 int DirectoryCommand(const Args& args);
+int SimCommand(const Args& args);
 
 // Prints "lifeboat: <message>" on stderr and returns kExitError.
 int Fail(const std::string& message);

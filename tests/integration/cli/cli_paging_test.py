@@ -55,6 +55,7 @@ COMMANDS = (
     ("directory", "show"),
     ("directory", "search"),
     ("demo",),
+    ("sim",),
     ("version",),
 )
 COMMANDS_WITH_SUBCOMMANDS = {"log", "mailbox", "directory"}

@@ -1,0 +1,373 @@
+#include "simulator/simulation.h"
+
+#include <leveldb/env.h>
+#include <leveldb/helpers/memenv.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "appliance/mailbox_read_state.h"
+#include "appliance/projection_list.h"
+#include "eventlog/events.pb.h"
+#include "modules/mailbox/mailbox_reader.h"
+#include "simulator/sim_network.h"
+#include "simulator/sim_node.h"
+#include "simulator/sim_sender.h"
+#include "simulator/world.h"
+
+namespace lifeboat::simulator {
+namespace {
+
+constexpr char kDomain[] = "example.com";
+constexpr char kMarkerHeader[] = "X-Sim-Mail: ";
+constexpr int kMailboxes = 4;
+// A fault lasts a seeded time in [kFaultMin, kFaultMax]; a node is down as long before restart.
+constexpr Duration kFaultMin = std::chrono::seconds(1);
+constexpr Duration kFaultMax = std::chrono::seconds(60);
+// Time for in-flight faults to end after the fault window.
+constexpr Duration kFaultEndBound = std::chrono::minutes(2);
+
+std::string MarkerIn(const std::string& raw) {
+  const size_t at = raw.find(kMarkerHeader);
+  if (at == std::string::npos) return "";
+  const size_t from = at + sizeof(kMarkerHeader) - 1;
+  return raw.substr(from, raw.find("\r\n", from) - from);
+}
+
+class Run {
+ public:
+  explicit Run(const SimulationOptions& options)
+      : options_(options),
+        world_(options.seed),
+        network_(world_),
+        node_(world_, network_, NodeOptions(options)) {
+    report_.seed = options.seed;
+  }
+
+  SimulationReport Go() {
+    Status started = node_.Start();
+    if (!started.ok()) {
+      report_.violations.push_back("first start failed: " + started.ToString());
+      return Finish();
+    }
+    for (int i = 0; i < options_.senders; ++i) {
+      const std::string host = "192.0.2." + std::to_string(i + 1);
+      senders_.push_back(std::make_unique<SimSender>(world_, network_, "s" + std::to_string(i),
+                                                     host, node_.smtp_address()));
+      ScheduleMail(i);
+    }
+    ScheduleFault();
+    world_.RunFor(options_.duration);
+    // The faults stop: the one running ends, then the queues must drain.
+    if (!world_.RunUntil([&] { return !fault_active_; }, kFaultEndBound)) {
+      report_.violations.push_back("a fault did not end");
+    }
+    report_.drained = world_.RunUntil(
+        [&] {
+          for (const auto& sender : senders_) {
+            if (sender->queued() > 0) return false;
+          }
+          return true;
+        },
+        options_.drain_bound);
+    if (!report_.drained) {
+      size_t queued = 0;
+      for (const auto& sender : senders_) queued += sender->queued();
+      report_.violations.push_back("liveness: " + std::to_string(queued) + " mails still queued " +
+                                   "after the drain bound");
+    }
+    world_.RunFor(std::chrono::seconds(5));  // the projection worker catches up
+    // The last power cut, then everything acknowledged must be there.
+    node_.PowerLoss(world_.random().OneIn(2));
+    ++report_.power_losses;
+    started = node_.Start();
+    if (!started.ok()) {
+      report_.violations.push_back("final restart failed: " + started.ToString());
+      return Finish();
+    }
+    Verify();
+    return Finish();
+  }
+
+ private:
+  static SimNodeOptions NodeOptions(const SimulationOptions& options) {
+    SimNodeOptions node;
+    node.domains = {kDomain};
+    node.mailboxes = kMailboxes;
+    node.acknowledge_before_sync_for_tests = options.acknowledge_before_sync_for_tests;
+    return node;
+  }
+
+  Duration Between(Duration low, Duration high) {
+    return low + Duration(world_.random().Below((high - low).count() + 1));
+  }
+
+  void ScheduleMail(int sender) {
+    const Duration pause = Between(Duration::zero(), 2 * options_.mail_interval_mean);
+    world_.Schedule(pause, "sim/mail", [this, sender] {
+      if (world_.now() >= options_.duration) return;
+      const std::string marker = "m" + std::to_string(report_.mails_sent++);
+      const std::string rcpt =
+          "user" + std::to_string(world_.random().Below(kMailboxes)) + "@" + kDomain;
+      senders_[sender]->Send(marker, rcpt, MailText(marker, rcpt));
+      ScheduleMail(sender);
+    });
+  }
+
+  std::string MailText(const std::string& marker, const std::string& rcpt) {
+    const size_t bytes = world_.random().OneIn(10) ? 20'000 + world_.random().Below(80'000)
+                                                   : 200 + world_.random().Below(4000);
+    std::string raw = "From: sender@example.net\r\nTo: " + rcpt + "\r\nSubject: mail " + marker +
+                      "\r\nMessage-ID: <" + marker + "@example.net>\r\n" + kMarkerHeader + marker +
+                      "\r\n\r\n";
+    while (raw.size() < bytes)
+      raw += "line " + std::to_string(raw.size()) + " of " + marker + "\r\n";
+    return raw;
+  }
+
+  void ScheduleFault() {
+    const Duration pause = Between(Duration::zero(), 2 * options_.fault_interval_mean);
+    world_.Schedule(pause, "sim/fault", [this] {
+      if (world_.now() >= options_.duration) return;
+      InjectFault();
+    });
+  }
+
+  // Runs `end` after a seeded fault length, then schedules the next fault.
+  void EndLater(std::function<void()> end) {
+    fault_active_ = true;
+    world_.Schedule(Between(kFaultMin, kFaultMax), "sim/fault-end", [this, end = std::move(end)] {
+      end();
+      fault_active_ = false;
+      ScheduleFault();
+    });
+  }
+
+  void Restart() {
+    Status started = node_.Start();
+    if (!started.ok()) report_.violations.push_back("restart failed: " + started.ToString());
+  }
+
+  void InjectFault() {
+    const std::string& node_host = node_.options().host;
+    SimSender& sender = *senders_[world_.random().Below(senders_.size())];
+    switch (world_.random().Below(7)) {
+      case 0:
+        ++report_.crashes;
+        node_.Crash();
+        EndLater([this] { Restart(); });
+        return;
+      case 1: {
+        const bool torn = world_.random().OneIn(2);
+        ++report_.power_losses;
+        report_.torn_power_losses += torn ? 1 : 0;
+        node_.PowerLoss(torn);
+        EndLater([this] { Restart(); });
+        return;
+      }
+      case 2:
+        ++report_.disk_full_periods;
+        node_.disk().faults().SetNoSpace(true);
+        EndLater([this] {
+          node_.disk().faults().SetNoSpace(false);
+          // LevelDB refuses every write after a failed one until reopened: the node is restarted
+          // (systemd would, once the process exits on the error).
+          node_.Crash();
+          Restart();
+        });
+        return;
+      case 3:
+        ++report_.partitions;
+        network_.Partition(sender.host(), node_host);
+        EndLater([this, &sender, node_host] { network_.Heal(sender.host(), node_host); });
+        return;
+      case 4: {
+        ++report_.bad_links;
+        SimNetwork::LinkFaults& link = network_.link(sender.host(), node_host);
+        link.loss_per_mille = 50;
+        link.reset_per_mille = 5;
+        EndLater([&link] {
+          link.loss_per_mille = 0;
+          link.reset_per_mille = 0;
+        });
+        return;
+      }
+      case 5:
+        // A dying disk: every fsync fails (LevelDB then refuses all writes), until the machine
+        // is power-cycled, which drops what was never synced.
+        ++report_.sync_failure_periods;
+        node_.disk().faults().SetSyncError(true);
+        EndLater([this] {
+          ++report_.power_losses;
+          node_.PowerLoss(/*torn=*/false);
+          Restart();
+        });
+        return;
+      default:
+        ++report_.partitions;
+        network_.Clog(node_host);
+        EndLater([this, node_host] { network_.Unclog(node_host); });
+        return;
+    }
+  }
+
+  void Verify() {
+    eventlog::LogStore& log = node_.log();
+    std::map<std::string, std::vector<std::string>> filed;  // marker -> mail ids in the log
+    if (log.last_index() >= log.first_index()) {
+      Result<std::vector<eventlog::LogRecord>> records =
+          log.Read(log.first_index(), log.last_index(), SIZE_MAX);
+      if (!records.ok()) {
+        report_.violations.push_back("log unreadable: " + records.status().ToString());
+        return;
+      }
+      for (const eventlog::LogRecord& record : *records) {
+        events::Event event;
+        if (!event.ParseFromString(record.payload)) {
+          report_.violations.push_back("record " + std::to_string(record.index) + " unparsable");
+          continue;
+        }
+        if (!event.has_mail_received()) continue;
+        filed[MarkerIn(event.mail_received().raw())].push_back(event.mail_received().mail_id());
+      }
+    }
+    StateMailboxReadState state(node_.runner());
+    mailbox::MailboxReader mailboxes(state, nullptr);
+    for (const auto& sender : senders_) {
+      for (const auto& [marker, mail] : sender->mails()) {
+        const std::vector<std::string>& ids = filed[marker];
+        if (mail.rejected) {
+          ++report_.mails_rejected;
+          report_.violations.push_back(marker + " rejected with a 5xx");
+        }
+        if (ids.size() > mail.data_sent) {
+          ++report_.duplicates_unexplained;
+          report_.violations.push_back(marker + " filed " + std::to_string(ids.size()) +
+                                       " times, sent " + std::to_string(mail.data_sent));
+        } else if (ids.size() > 1) {
+          report_.duplicates_documented += ids.size() - 1;
+        }
+        if (!mail.acked) continue;
+        ++report_.mails_acked;
+        const bool in_log = std::find(ids.begin(), ids.end(), mail.server_id) != ids.end();
+        const std::string mailbox_id = mail.rcpt_to.substr(0, mail.rcpt_to.find('@'));
+        const bool in_mailbox = mailboxes.GetMessage(mailbox_id, mail.server_id).ok();
+        if (in_log && in_mailbox) {
+          ++report_.mails_kept;
+        } else {
+          ++report_.mails_lost;
+          report_.violations.push_back(marker + " acknowledged as " + mail.server_id +
+                                       (in_log ? "" : ", not in the log") +
+                                       (in_mailbox ? "" : ", not in " + mailbox_id + "'s mailbox"));
+        }
+      }
+    }
+    CheckStateHash();
+    for (const std::string& error : node_.worker_errors()) {
+      report_.violations.push_back("projection worker: " + error);
+    }
+  }
+
+  // The state the node kept against one rebuilt from its log. The rebuild runs on a plain
+  // in-memory Env with a memtable larger than the log, so LevelDB schedules no background work.
+  void CheckStateHash() {
+    Result<std::string> kept = node_.runner().StateHash();
+    std::unique_ptr<leveldb::Env> scratch(leveldb::NewMemEnv(leveldb::Env::Default()));
+    eventlog::ProjectionRunnerOptions options;
+    options.path = "/rebuild";
+    options.leveldb_env = scratch.get();
+    options.write_buffer_bytes = 256u << 20;
+    options.read_ahead = false;
+    NodeProjections fresh = MakeProjections({kDomain});
+    Result<std::string> rebuilt =
+        eventlog::Rebuild(node_.log(), options, fresh.pointers(), node_.commit_index());
+    report_.state_hash_matches = kept.ok() && rebuilt.ok() && *kept == *rebuilt;
+    if (!report_.state_hash_matches) {
+      report_.violations.push_back("state hash: kept " +
+                                   (kept.ok() ? *kept : kept.status().ToString()) + ", rebuilt " +
+                                   (rebuilt.ok() ? *rebuilt : rebuilt.status().ToString()));
+    }
+  }
+
+  SimulationReport Finish() {
+    for (const auto& sender : senders_) {
+      const SimSenderStats& stats = sender->stats();
+      report_.disk_full_refusals += stats.disk_full_refusals;
+      report_.temporary_failures += stats.temporary_failures;
+      report_.sessions_cut += stats.closed_mid_session;
+      report_.connect_failures += stats.connect_failures;
+      report_.reply_timeouts += stats.timeouts;
+    }
+    report_.connection_resets = network_.stats().resets;
+    report_.retransmitted_segments = network_.stats().retransmitted;
+    report_.virtual_seconds = std::chrono::duration<double>(world_.now()).count();
+    report_.events = world_.events_run();
+    report_.trace_hash = world_.trace_hash();
+    return report_;
+  }
+
+  const SimulationOptions options_;
+  World world_;
+  SimNetwork network_;
+  SimNode node_;
+  std::vector<std::unique_ptr<SimSender>> senders_;
+  bool fault_active_ = false;
+  SimulationReport report_;
+};
+
+}  // namespace
+
+SimulationReport RunSimulation(const SimulationOptions& options) {
+  return Run(options).Go();
+}
+
+std::string SimulationReport::ToText() const {
+  char line[512];
+  std::string text;
+  std::snprintf(
+      line, sizeof(line),
+      "seed %llu: %s, %.0f virtual s, %llu events, trace %016llx\n"
+      "  mail: %llu sent, %llu acked, %llu kept, %llu lost, %llu duplicated "
+      "(sender retries), %llu unexplained duplicates, %llu rejected\n",
+      static_cast<unsigned long long>(seed), ok() ? "ok" : "FAILED", virtual_seconds,
+      static_cast<unsigned long long>(events), static_cast<unsigned long long>(trace_hash),
+      static_cast<unsigned long long>(mails_sent), static_cast<unsigned long long>(mails_acked),
+      static_cast<unsigned long long>(mails_kept), static_cast<unsigned long long>(mails_lost),
+      static_cast<unsigned long long>(duplicates_documented),
+      static_cast<unsigned long long>(duplicates_unexplained),
+      static_cast<unsigned long long>(mails_rejected));
+  text += line;
+  std::snprintf(
+      line, sizeof(line),
+      "  faults: %llu crashes, %llu power losses (%llu torn), %llu disk-full periods, "
+      "%llu fsync-failure periods, %llu partitions or clogs, %llu lossy links\n"
+      "  sometimes: %llu disk-full refusals, %llu other 4xx, %llu sessions cut, "
+      "%llu connects failed, %llu reply timeouts, %llu resets, %llu retransmits\n",
+      static_cast<unsigned long long>(crashes), static_cast<unsigned long long>(power_losses),
+      static_cast<unsigned long long>(torn_power_losses),
+      static_cast<unsigned long long>(disk_full_periods),
+      static_cast<unsigned long long>(sync_failure_periods),
+      static_cast<unsigned long long>(partitions), static_cast<unsigned long long>(bad_links),
+      static_cast<unsigned long long>(disk_full_refusals),
+      static_cast<unsigned long long>(temporary_failures - disk_full_refusals),
+      static_cast<unsigned long long>(sessions_cut),
+      static_cast<unsigned long long>(connect_failures),
+      static_cast<unsigned long long>(reply_timeouts),
+      static_cast<unsigned long long>(connection_resets),
+      static_cast<unsigned long long>(retransmitted_segments));
+  text += line;
+  for (size_t i = 0; i < violations.size() && i < 10; ++i) {
+    text += "  violation: " + violations[i] + "\n";
+  }
+  if (violations.size() > 10) {
+    text += "  ... " + std::to_string(violations.size() - 10) + " more violations\n";
+  }
+  if (!ok()) {
+    text += "  replay: lifeboat sim --seed " + std::to_string(seed) + "\n";
+  }
+  return text;
+}
+
+}  // namespace lifeboat::simulator
