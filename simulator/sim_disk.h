@@ -78,6 +78,8 @@ class SimDisk {
   leveldb::Env* env();
   eventlog::WalFileSystem* files() { return &faults_; }
   FaultInjectionEnv& faults() { return faults_; }
+  // Bytes of every file on the disk (what the disk reserve counts as the stores' size).
+  uint64_t used_bytes() const { return memory_files_.UsedBytes(); }
   leveldb::Status SyncDirectory(const std::string& directory) {
     return faults_.SyncDirectory(directory);
   }

@@ -8,27 +8,13 @@
 
 namespace lifeboat::simulator {
 
-// The disk reserve's check (appliance/disk_reserve.h), on the simulated disk's free bytes.
-class SimNode::DiskGuard final : public smtp_driver::StorageGuard {
- public:
-  DiskGuard(SimDisk& disk, uint64_t reserve_bytes) : disk_(disk), reserve_bytes_(reserve_bytes) {}
-  bool AcceptsNewMail() const override {
-    uint64_t free_bytes = 0;
-    return disk_.files()->FreeBytes(disk_.root(), &free_bytes).ok() && free_bytes >= reserve_bytes_;
-  }
-
- private:
-  SimDisk& disk_;
-  const uint64_t reserve_bytes_;
-};
-
 SimNode::SimNode(World& world, SimNetwork& network, SimNodeOptions options)
     : world_(world),
       network_(network),
       options_(std::move(options)),
       env_(world, options_.name),
       disk_(world, "/" + options_.name),
-      guard_(std::make_unique<DiskGuard>(disk_, options_.disk_reserve_bytes)) {
+      logger_(env_, LogLevel::kWarn, [this](std::string_view) { ++log_lines_; }) {
   env_.set_network(&network_.node(options_.host));
 }
 
@@ -42,61 +28,49 @@ std::string SimNode::smtp_address() const {
 }
 
 uint64_t SimNode::commit_index() const {
-  return proposer_ != nullptr ? proposer_->commit_index() : 0;
+  return storage_ != nullptr ? storage_->commit_index() : 0;
 }
 
 Status SimNode::Start() {
   LB_CHECK(!running());
   ++starts_;
-  eventlog::LogStoreOptions log_options;
-  log_options.path = disk_.root() + "/log";
-  log_options.leveldb_env = disk_.env();
-  log_options.wal_file_system = disk_.files();
-  log_options.sync_directory = [this](const std::string& directory) {
+  NodeStorageOptions storage_options;
+  storage_options.data_dir = disk_.root();
+  storage_options.identity.cluster_id = "sim";
+  storage_options.identity.node_id = options_.name;
+  storage_options.accepted_domains = options_.domains;
+  storage_options.disk_reserve_bytes = options_.disk_reserve_bytes;
+  storage_options.leveldb_env = disk_.env();
+  storage_options.wal_file_system = disk_.files();
+  storage_options.sync_directory = [this](const std::string& directory) {
     return disk_.SyncDirectory(directory);
   };
-  log_options.write_buffer_bytes = options_.log_write_buffer_bytes;
-  log_options.wal_spare_bytes = kWalSpareBytes;
-  log_options.env = &env_;
-  Result<std::unique_ptr<eventlog::LogStore>> log = eventlog::LogStore::Open(log_options);
-  disk_.RunScheduled();
-  if (!log.ok()) return log.status();
-  log_ = std::move(log).value();
-
-  projections_ = MakeProjections(options_.domains);
-  eventlog::ProjectionRunnerOptions state_options;
-  state_options.path = disk_.root() + "/state";
-  state_options.leveldb_env = disk_.env();
-  state_options.read_ahead_env = &env_;
-  Result<std::unique_ptr<eventlog::ProjectionRunner>> runner =
-      eventlog::ProjectionRunner::Open(state_options, projections_.pointers());
-  disk_.RunScheduled();
-  if (!runner.ok()) return runner.status();
-  runner_ = std::move(runner).value();
-  LB_RETURN_IF_ERROR(RestoreProjections(projections_, *runner_));
-
-  eventlog::GroupCommitOptions writer_options;
+  storage_options.free_bytes = [this]() -> Result<uint64_t> {
+    uint64_t free_bytes = 0;
+    const leveldb::Status status = disk_.files()->FreeBytes(disk_.root(), &free_bytes);
+    if (!status.ok()) return Status::IoError(status.ToString());
+    return free_bytes;
+  };
+  storage_options.store_bytes = [this] { return disk_.used_bytes(); };
+  storage_options.log.write_buffer_bytes = options_.log_write_buffer_bytes;
+  storage_options.log.wal_spare_bytes = kWalSpareBytes;
   // One batch stays under the memtable, so one event never switches memtables twice (sim_disk.h).
-  writer_options.batch_bytes_max = options_.log_write_buffer_bytes / 2;
-  writer_options.acknowledge_before_sync_for_tests = options_.acknowledge_before_sync_for_tests;
-  writer_ = std::make_unique<eventlog::GroupCommitWriter>(env_, *log_, writer_options);
-  proposer_ = std::make_unique<eventlog::SingleNodeProposer>(env_, *writer_, options_.name);
-  // On one node every durable record is committed: catch up to it before serving.
-  Status caught_up = runner_->ApplyThrough(*log_, proposer_->commit_index());
+  storage_options.group_commit.batch_bytes_max = options_.log_write_buffer_bytes / 2;
+  storage_options.group_commit.acknowledge_before_sync_for_tests =
+      options_.acknowledge_before_sync_for_tests;
+  // No linger (its timer would only add events) and no niceness (no thread to renice).
+  storage_options.projection_worker.linger = std::chrono::microseconds(0);
+  storage_options.projection_worker.nice = 0;
+  Result<std::unique_ptr<NodeStorage>> storage =
+      NodeStorage::Open(std::move(storage_options), env_, logger_);
   disk_.RunScheduled();
-  LB_RETURN_IF_ERROR(caught_up);
-  worker_ = std::make_unique<eventlog::ProjectionWorker>(
-      env_, *runner_, *log_, [this](Result<uint64_t> applied) {
-        if (!applied.ok() && !disk_.faults().crashed()) {
-          worker_errors_.push_back(applied.status().ToString());
-        }
-      });
-  eventlog::ProjectionWorker* worker = worker_.get();
-  proposer_->AddCommitListener([worker](uint64_t index) { worker->NotifyCommitted(index); });
-  worker_->Start();
-  worker_->NotifyCommitted(proposer_->commit_index());
+  if (!storage.ok()) return storage.status();
+  storage_ = std::move(storage).value();
+  storage_->OnProjectionError([this](const Status& error) {
+    if (!disk_.faults().crashed()) worker_errors_.push_back(error.ToString());
+  });
 
-  if (log_->last_index() == 0) LB_RETURN_IF_ERROR(ProvisionMailboxes());
+  if (storage_->log().last_index() == 0) LB_RETURN_IF_ERROR(ProvisionMailboxes());
 
   config::Config config;
   config.node.id = options_.name;
@@ -107,7 +81,8 @@ Status SimNode::Start() {
   config.smtp.message_interval_per_ip_ms = 0;  // senders share few addresses: no rate limit
   config.smtp.disk_reserve_bytes = static_cast<int64_t>(options_.disk_reserve_bytes);
   Result<std::unique_ptr<smtp_driver::SmtpService>> smtp = smtp_driver::SmtpService::Start(
-      config, env_, *proposer_, *projections_.directory_view, *guard_);
+      config, env_, storage_->proposer(), *storage_->projections().directory_view,
+      storage_->disk_reserve());
   if (!smtp.ok()) return smtp.status();
   smtp_ = std::move(smtp).value();
   return Status::Ok();
@@ -127,7 +102,7 @@ Status SimNode::ProvisionMailboxes() {
     entry->add_addresses(id + "@" + domain);
     entry->set_display_name(id);
     entry->set_source("import:simulator");
-    proposer_->Propose(std::move(event), [&](Result<uint64_t> index) {
+    storage_->proposer().Propose(std::move(event), [&](Result<uint64_t> index) {
       ++answered;
       if (!index.ok()) failure = index.status();
     });
@@ -135,7 +110,7 @@ Status SimNode::ProvisionMailboxes() {
   const size_t wanted = static_cast<size_t>(options_.mailboxes);
   if (!world_.RunUntil(
           [&] {
-            return answered == wanted && runner_->applied_index() >= proposer_->commit_index();
+            return answered == wanted && storage_->applied_index() >= storage_->commit_index();
           },
           std::chrono::minutes(1))) {
     return Status::Unavailable("the mailboxes were not provisioned within a minute");
@@ -145,15 +120,12 @@ Status SimNode::ProvisionMailboxes() {
 
 void SimNode::Teardown() {
   smtp_.reset();
-  if (writer_ != nullptr) writer_->Shutdown();
-  if (worker_ != nullptr) worker_->Stop();
-  worker_.reset();
-  proposer_.reset();
-  writer_.reset();
-  disk_.RunScheduled();  // ~DBImpl waits for a scheduled job
-  runner_.reset();
-  projections_ = NodeProjections();
-  log_.reset();
+  if (storage_ != nullptr) {
+    // What the writer and the worker post is dropped, as the process that posted it died.
+    (void)storage_->Shutdown([] {});
+    disk_.RunScheduled();  // ~DBImpl waits for a scheduled job
+    storage_.reset();
+  }
   disk_.RunScheduled();
 }
 

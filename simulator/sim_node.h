@@ -1,10 +1,9 @@
 #pragma once
-// A simulated Lifeboat node (issue #14): the node's real storage (log on its preallocated WAL,
-// group commit, single-node proposer, projections and their worker) and the real SMTP service,
-// on a SimEnv, a SimDisk and the SimNetwork. Wired as Node::Open wires them (appliance/node.cc),
-// without what a simulation does not exercise yet (admin API, directory sync, retention, disk
-// ballast). When the node's storage becomes its own class (NodeStorage), Start() builds one on
-// env() and disk() instead of the members below.
+// A simulated Lifeboat node (issue #14): the node's real storage (NodeStorage: log on its
+// preallocated WAL, group commit, single-node proposer, projections and their worker, disk
+// reserve) and the real SMTP service, on a SimEnv, a SimDisk and the SimNetwork, opened as
+// Node::Open opens them (appliance/node.cc), without what a simulation does not exercise yet
+// (admin API, directory sync, retention, disk ballast).
 //
 // Faults on the process: Crash() (the process dies: every connection resets, nothing it had
 // queued runs, writes that returned stay on the disk) and PowerLoss() (as Crash, and the disk
@@ -16,13 +15,11 @@
 #include <vector>
 
 #include "appliance/env/status.h"
-#include "appliance/projection_list.h"
+#include "appliance/log/logger.h"
+#include "appliance/node_storage.h"
 #include "appliance/smtp/smtp_service.h"
-#include "eventlog/group_commit.h"
 #include "eventlog/log_store.h"
 #include "eventlog/projection_runner.h"
-#include "eventlog/projection_worker.h"
-#include "eventlog/single_node_proposer.h"
 #include "simulator/sim_disk.h"
 #include "simulator/sim_network.h"
 #include "simulator/world.h"
@@ -68,17 +65,18 @@ class SimNode {
   std::string smtp_address() const;
   SimEnv& env() { return env_; }
   SimDisk& disk() { return disk_; }
-  eventlog::LogStore& log() { return *log_; }
-  eventlog::ProjectionRunner& runner() { return *runner_; }
+  // The running node's storage.
+  const eventlog::LogStore& log() const { return storage_->log(); }
+  const eventlog::ProjectionRunner& runner() const { return storage_->runner(); }
   uint64_t commit_index() const;
   uint64_t starts() const { return starts_; }
   // Errors the projection worker stopped with while the disk was healthy (a finding).
   const std::vector<std::string>& worker_errors() const { return worker_errors_; }
 
  private:
-  class DiskGuard;
   Status ProvisionMailboxes();
-  // Destroys everything the process held, in Node::Shutdown's order.
+  // Destroys everything the process held, in Node::Shutdown's order, without running what it
+  // posted (a dead process runs nothing more).
   void Teardown();
 
   World& world_;
@@ -86,13 +84,11 @@ class SimNode {
   const SimNodeOptions options_;
   SimEnv env_;
   SimDisk disk_;
-  std::unique_ptr<DiskGuard> guard_;
-  std::unique_ptr<eventlog::LogStore> log_;
-  NodeProjections projections_;
-  std::unique_ptr<eventlog::ProjectionRunner> runner_;
-  std::unique_ptr<eventlog::GroupCommitWriter> writer_;
-  std::unique_ptr<eventlog::SingleNodeProposer> proposer_;
-  std::unique_ptr<eventlog::ProjectionWorker> worker_;
+  // Warnings and errors of the storage (disk below its reserve, read-only opens) are counted,
+  // not printed: a swarm would drown in them.
+  Logger logger_;
+  uint64_t log_lines_ = 0;
+  std::unique_ptr<NodeStorage> storage_;
   std::unique_ptr<smtp_driver::SmtpService> smtp_;
   uint64_t starts_ = 0;
   std::vector<std::string> worker_errors_;

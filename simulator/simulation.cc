@@ -214,7 +214,7 @@ class Run {
   }
 
   void Verify() {
-    eventlog::LogStore& log = node_.log();
+    const eventlog::LogStore& log = node_.log();
     std::map<std::string, std::vector<std::string>> filed;  // marker -> mail ids in the log
     if (log.last_index() >= log.first_index()) {
       Result<std::vector<eventlog::LogRecord>> records =
