@@ -106,6 +106,7 @@ void SimSender::OnReply(int code, const std::string& text) {
     case Step::kDataEnd: {
       SimMail& mail = mails_[queue_.front()];
       mail.acked = true;
+      mail.acked_at = world_.now();
       const std::string queued_as = "queued as ";
       if (size_t at = text.find(queued_as); at != std::string::npos) {
         mail.server_id = text.substr(at + queued_as.size());

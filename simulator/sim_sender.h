@@ -25,6 +25,7 @@ struct SimMail {
   uint32_t data_sent = 0;  // complete transmissions of the data (each may be filed)
   bool acked = false;
   std::string server_id;  // from the 250, once acked
+  MonoTime acked_at{0};   // when the 250 came
   bool rejected = false;  // a 5xx: the sender gives up (never expected here)
 };
 

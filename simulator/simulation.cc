@@ -3,11 +3,15 @@
 #include <leveldb/env.h>
 #include <leveldb/helpers/memenv.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <utility>
 
+#include "appliance/json/json_writer.h"
 #include "appliance/mailbox_read_state.h"
 #include "appliance/projection_list.h"
 #include "eventlog/events.pb.h"
@@ -44,6 +48,7 @@ class Run {
         network_(world_),
         node_(world_, network_, NodeOptions(options)) {
     report_.seed = options.seed;
+    report_.scenario = options.scenario;
   }
 
   SimulationReport Go() {
@@ -58,10 +63,19 @@ class Run {
                                                      host, node_.smtp_address()));
       ScheduleMail(i);
     }
-    ScheduleFault();
+    if (options_.random_faults) ScheduleFault();
+    for (const ScheduledFault& fault : options_.faults) {
+      // `at` counts from the start of the world, before the first start provisioned the node.
+      const Duration after = std::max(Duration::zero(), fault.at - world_.now());
+      world_.Schedule(after, "sim/scenario-fault", [this, fault] {
+        if (world_.now() >= options_.duration) return;
+        InjectFault(fault.kind, *senders_[fault.sender % senders_.size()], fault.length,
+                    /*then=*/nullptr);
+      });
+    }
     world_.RunFor(options_.duration);
-    // The faults stop: the one running ends, then the queues must drain.
-    if (!world_.RunUntil([&] { return !fault_active_; }, kFaultEndBound)) {
+    // The faults stop: the ones running end, then the queues must drain.
+    if (!world_.RunUntil([&] { return faults_active_ == 0; }, kFaultEndBound)) {
       report_.violations.push_back("a fault did not end");
     }
     report_.drained = world_.RunUntil(
@@ -72,6 +86,7 @@ class Run {
           return true;
         },
         options_.drain_bound);
+    Note(report_.drained ? "the senders' queues drained" : "the senders' queues did not drain");
     if (!report_.drained) {
       size_t queued = 0;
       for (const auto& sender : senders_) queued += sender->queued();
@@ -82,6 +97,7 @@ class Run {
     // The last power cut, then everything acknowledged must be there.
     node_.PowerLoss(world_.random().OneIn(2));
     ++report_.power_losses;
+    Note("the last power cut, then the checks");
     started = node_.Start();
     if (!started.ok()) {
       report_.violations.push_back("final restart failed: " + started.ToString());
@@ -131,84 +147,133 @@ class Run {
     const Duration pause = Between(Duration::zero(), 2 * options_.fault_interval_mean);
     world_.Schedule(pause, "sim/fault", [this] {
       if (world_.now() >= options_.duration) return;
-      InjectFault();
+      constexpr FaultKind kKinds[] = {FaultKind::kCrash,    FaultKind::kPowerLoss,
+                                      FaultKind::kDiskFull, FaultKind::kPartition,
+                                      FaultKind::kBadLink,  FaultKind::kFsyncFailure,
+                                      FaultKind::kClog};
+      FaultKind kind = kKinds[world_.random().Below(std::size(kKinds))];
+      SimSender& sender = *senders_[world_.random().Below(senders_.size())];
+      if (kind == FaultKind::kPowerLoss && world_.random().OneIn(2)) {
+        kind = FaultKind::kTornPowerLoss;
+      }
+      InjectFault(kind, sender, Between(kFaultMin, kFaultMax), [this] { ScheduleFault(); });
     });
   }
 
-  // Runs `end` after a seeded fault length, then schedules the next fault.
-  void EndLater(std::function<void()> end) {
-    fault_active_ = true;
-    world_.Schedule(Between(kFaultMin, kFaultMax), "sim/fault-end", [this, end = std::move(end)] {
-      end();
-      fault_active_ = false;
-      ScheduleFault();
-    });
+  void Note(std::string what) {
+    report_.timeline.push_back(
+        {std::chrono::duration<double>(world_.now()).count(), std::move(what)});
+  }
+
+  // Runs `end` after `length`, then `then` (the next random fault) if any.
+  void EndLater(FaultKind kind, Duration length, std::function<void()> end,
+                std::function<void()> then) {
+    ++faults_active_;
+    world_.Schedule(length, "sim/fault-end",
+                    [this, kind, end = std::move(end), then = std::move(then)] {
+                      end();
+                      Note(std::string(FaultKindName(kind)) + " ends");
+                      --faults_active_;
+                      if (then) then();
+                    });
   }
 
   void Restart() {
+    if (node_.running()) return;  // another fault's end restarted it
     Status started = node_.Start();
+    Note(started.ok() ? "node restarted" : "node restart failed");
     if (!started.ok()) report_.violations.push_back("restart failed: " + started.ToString());
   }
 
-  void InjectFault() {
+  void InjectFault(FaultKind kind, SimSender& sender, Duration length, std::function<void()> then) {
     const std::string& node_host = node_.options().host;
-    SimSender& sender = *senders_[world_.random().Below(senders_.size())];
-    switch (world_.random().Below(7)) {
-      case 0:
+    const bool takes_node_down = kind == FaultKind::kCrash || kind == FaultKind::kPowerLoss ||
+                                 kind == FaultKind::kTornPowerLoss ||
+                                 kind == FaultKind::kDiskFull || kind == FaultKind::kFsyncFailure;
+    if (takes_node_down && !node_.running()) {
+      Note(std::string(FaultKindName(kind)) + " skipped: the node is down");
+      if (then) then();
+      return;
+    }
+    Note(std::string(FaultKindName(kind)) + " for " +
+         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(length).count()) + " s" +
+         (kind == FaultKind::kPartition || kind == FaultKind::kBadLink ? " (" + sender.host() + ")"
+                                                                       : ""));
+    switch (kind) {
+      case FaultKind::kCrash:
         ++report_.crashes;
         node_.Crash();
-        EndLater([this] { Restart(); });
+        EndLater(
+            kind, length, [this] { Restart(); }, std::move(then));
         return;
-      case 1: {
-        const bool torn = world_.random().OneIn(2);
+      case FaultKind::kPowerLoss:
+      case FaultKind::kTornPowerLoss: {
+        const bool torn = kind == FaultKind::kTornPowerLoss;
         ++report_.power_losses;
         report_.torn_power_losses += torn ? 1 : 0;
         node_.PowerLoss(torn);
-        EndLater([this] { Restart(); });
+        EndLater(
+            kind, length, [this] { Restart(); }, std::move(then));
         return;
       }
-      case 2:
+      case FaultKind::kDiskFull:
         ++report_.disk_full_periods;
         node_.disk().faults().SetNoSpace(true);
-        EndLater([this] {
-          node_.disk().faults().SetNoSpace(false);
-          // LevelDB refuses every write after a failed one until reopened: the node is restarted
-          // (systemd would, once the process exits on the error).
-          node_.Crash();
-          Restart();
-        });
+        EndLater(
+            kind, length,
+            [this] {
+              node_.disk().faults().SetNoSpace(false);
+              // LevelDB refuses every write after a failed one until reopened: the node is
+              // restarted (systemd would, once the process exits on the error).
+              if (node_.running()) node_.Crash();
+              Restart();
+            },
+            std::move(then));
         return;
-      case 3:
+      case FaultKind::kPartition:
         ++report_.partitions;
         network_.Partition(sender.host(), node_host);
-        EndLater([this, &sender, node_host] { network_.Heal(sender.host(), node_host); });
+        EndLater(
+            kind, length, [this, &sender, node_host] { network_.Heal(sender.host(), node_host); },
+            std::move(then));
         return;
-      case 4: {
+      case FaultKind::kBadLink: {
         ++report_.bad_links;
         SimNetwork::LinkFaults& link = network_.link(sender.host(), node_host);
         link.loss_per_mille = 50;
         link.reset_per_mille = 5;
-        EndLater([&link] {
-          link.loss_per_mille = 0;
-          link.reset_per_mille = 0;
-        });
+        EndLater(
+            kind, length,
+            [&link] {
+              link.loss_per_mille = 0;
+              link.reset_per_mille = 0;
+            },
+            std::move(then));
         return;
       }
-      case 5:
+      case FaultKind::kFsyncFailure:
         // A dying disk: every fsync fails (LevelDB then refuses all writes), until the machine
         // is power-cycled, which drops what was never synced.
         ++report_.sync_failure_periods;
         node_.disk().faults().SetSyncError(true);
-        EndLater([this] {
-          ++report_.power_losses;
-          node_.PowerLoss(/*torn=*/false);
-          Restart();
-        });
+        EndLater(
+            kind, length,
+            [this] {
+              ++report_.power_losses;
+              if (node_.running()) {
+                node_.PowerLoss(/*torn=*/false);
+              } else {
+                node_.disk().faults().SetSyncError(false);
+              }
+              Restart();
+            },
+            std::move(then));
         return;
-      default:
+      case FaultKind::kClog:
         ++report_.partitions;
         network_.Clog(node_host);
-        EndLater([this, node_host] { network_.Unclog(node_host); });
+        EndLater(
+            kind, length, [this, node_host] { network_.Unclog(node_host); }, std::move(then));
         return;
     }
   }
@@ -300,6 +365,15 @@ class Run {
       report_.connect_failures += stats.connect_failures;
       report_.reply_timeouts += stats.timeouts;
     }
+    for (const auto& sender : senders_) {
+      for (const auto& [marker, mail] : sender->mails()) {
+        if (!mail.acked) continue;
+        const size_t minute = static_cast<size_t>(
+            std::chrono::duration_cast<std::chrono::minutes>(mail.acked_at).count());
+        if (report_.acked_per_minute.size() <= minute) report_.acked_per_minute.resize(minute + 1);
+        ++report_.acked_per_minute[minute];
+      }
+    }
     report_.connection_resets = network_.stats().resets;
     report_.retransmitted_segments = network_.stats().retransmitted;
     report_.virtual_seconds = std::chrono::duration<double>(world_.now()).count();
@@ -313,11 +387,103 @@ class Run {
   SimNetwork network_;
   SimNode node_;
   std::vector<std::unique_ptr<SimSender>> senders_;
-  bool fault_active_ = false;
+  int faults_active_ = 0;
   SimulationReport report_;
 };
 
 }  // namespace
+
+const char* FaultKindName(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kCrash:
+      return "crash";
+    case FaultKind::kPowerLoss:
+      return "power_loss";
+    case FaultKind::kTornPowerLoss:
+      return "torn_power_loss";
+    case FaultKind::kDiskFull:
+      return "disk_full";
+    case FaultKind::kFsyncFailure:
+      return "fsync_failure";
+    case FaultKind::kPartition:
+      return "partition";
+    case FaultKind::kClog:
+      return "clog";
+    case FaultKind::kBadLink:
+      return "bad_link";
+  }
+  return "unknown";
+}
+
+std::string SimulationReport::ToJson() const {
+  std::string timeline_json = "[";
+  for (const TimelineEntry& entry : timeline) {
+    if (timeline_json.size() > 1) timeline_json += ",";
+    timeline_json += json::ObjectWriter()
+                         .Double("at_seconds", entry.at_seconds)
+                         .String("what", entry.what)
+                         .Finish();
+  }
+  timeline_json += "]";
+  std::string flow_json = "[";
+  for (size_t minute = 0; minute < acked_per_minute.size(); ++minute) {
+    if (minute > 0) flow_json += ",";
+    flow_json += std::to_string(acked_per_minute[minute]);
+  }
+  flow_json += "]";
+  std::string violations_json = "[";
+  for (const std::string& violation : violations) {
+    if (violations_json.size() > 1) violations_json += ",";
+    json::AppendQuoted(violations_json, violation);
+  }
+  violations_json += "]";
+  char hash[17];
+  std::snprintf(hash, sizeof(hash), "%016llx", static_cast<unsigned long long>(trace_hash));
+  const std::string mails = json::ObjectWriter()
+                                .Uint("sent", mails_sent)
+                                .Uint("acked", mails_acked)
+                                .Uint("kept", mails_kept)
+                                .Uint("lost", mails_lost)
+                                .Uint("duplicated", duplicates_documented)
+                                .Uint("duplicated_unexplained", duplicates_unexplained)
+                                .Uint("rejected", mails_rejected)
+                                .Finish();
+  const std::string faults = json::ObjectWriter()
+                                 .Uint("crashes", crashes)
+                                 .Uint("power_losses", power_losses)
+                                 .Uint("torn_power_losses", torn_power_losses)
+                                 .Uint("disk_full_periods", disk_full_periods)
+                                 .Uint("fsync_failure_periods", sync_failure_periods)
+                                 .Uint("partitions_or_clogs", partitions)
+                                 .Uint("bad_links", bad_links)
+                                 .Finish();
+  const std::string sometimes = json::ObjectWriter()
+                                    .Uint("disk_full_refusals", disk_full_refusals)
+                                    .Uint("temporary_failures", temporary_failures)
+                                    .Uint("sessions_cut", sessions_cut)
+                                    .Uint("connect_failures", connect_failures)
+                                    .Uint("reply_timeouts", reply_timeouts)
+                                    .Uint("connection_resets", connection_resets)
+                                    .Uint("retransmitted_segments", retransmitted_segments)
+                                    .Finish();
+  return json::ObjectWriter()
+             .String("scenario", scenario)
+             .Uint("seed", seed)
+             .Bool("ok", ok())
+             .Double("virtual_seconds", virtual_seconds)
+             .Uint("events", events)
+             .String("trace_hash", hash)
+             .Raw("mails", mails)
+             .Raw("faults", faults)
+             .Raw("sometimes", sometimes)
+             .Bool("drained", drained)
+             .Bool("state_hash_matches", state_hash_matches)
+             .Raw("acked_per_minute", flow_json)
+             .Raw("timeline", timeline_json)
+             .Raw("violations", violations_json)
+             .Finish() +
+         "\n";
+}
 
 SimulationReport RunSimulation(const SimulationOptions& options) {
   return Run(options).Go();
@@ -328,13 +494,14 @@ std::string SimulationReport::ToText() const {
   std::string text;
   std::snprintf(
       line, sizeof(line),
-      "seed %llu: %s, %.0f virtual s, %llu events, trace %016llx\n"
+      "%s%sseed %llu: %s, %.0f virtual s, %llu events, trace %016llx\n"
       "  mail: %llu sent, %llu acked, %llu kept, %llu lost, %llu duplicated "
       "(sender retries), %llu unexplained duplicates, %llu rejected\n",
-      static_cast<unsigned long long>(seed), ok() ? "ok" : "FAILED", virtual_seconds,
-      static_cast<unsigned long long>(events), static_cast<unsigned long long>(trace_hash),
-      static_cast<unsigned long long>(mails_sent), static_cast<unsigned long long>(mails_acked),
-      static_cast<unsigned long long>(mails_kept), static_cast<unsigned long long>(mails_lost),
+      scenario.c_str(), scenario.empty() ? "" : " ", static_cast<unsigned long long>(seed),
+      ok() ? "ok" : "FAILED", virtual_seconds, static_cast<unsigned long long>(events),
+      static_cast<unsigned long long>(trace_hash), static_cast<unsigned long long>(mails_sent),
+      static_cast<unsigned long long>(mails_acked), static_cast<unsigned long long>(mails_kept),
+      static_cast<unsigned long long>(mails_lost),
       static_cast<unsigned long long>(duplicates_documented),
       static_cast<unsigned long long>(duplicates_unexplained),
       static_cast<unsigned long long>(mails_rejected));
@@ -358,6 +525,16 @@ std::string SimulationReport::ToText() const {
       static_cast<unsigned long long>(connection_resets),
       static_cast<unsigned long long>(retransmitted_segments));
   text += line;
+  if (!scenario.empty()) {
+    // A scheduled run is read as a story: what happened when, and the mail flow around it.
+    for (const TimelineEntry& entry : timeline) {
+      std::snprintf(line, sizeof(line), "  %7.1f s  %s\n", entry.at_seconds, entry.what.c_str());
+      text += line;
+    }
+    text += "  250s per minute:";
+    for (uint64_t acked : acked_per_minute) text += " " + std::to_string(acked);
+    text += "\n";
+  }
   for (size_t i = 0; i < violations.size() && i < 10; ++i) {
     text += "  violation: " + violations[i] + "\n";
   }
@@ -365,7 +542,9 @@ std::string SimulationReport::ToText() const {
     text += "  ... " + std::to_string(violations.size() - 10) + " more violations\n";
   }
   if (!ok()) {
-    text += "  replay: lifeboat sim --seed " + std::to_string(seed) + "\n";
+    text += "  replay: lifeboat sim " +
+            (scenario.empty() ? std::string() : "--scenario FILE (" + scenario + ") ") + "--seed " +
+            std::to_string(seed) + "\n";
   }
   return text;
 }

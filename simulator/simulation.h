@@ -14,6 +14,9 @@
 //   - the projection worker reported no error while the disk was healthy.
 // "Sometimes" counters say whether the seed exercised what it should (crashes, refusals, ...).
 // The trace hash (World) identifies the run: same seed and commit, same hash.
+//
+// The faults come from the seed (random_faults), from a schedule (a scenario file,
+// scenario.h), or both.
 
 #include <cstdint>
 #include <string>
@@ -23,6 +26,28 @@
 
 namespace lifeboat::simulator {
 
+enum class FaultKind {
+  kCrash,          // the process dies; restarted after the fault's length
+  kPowerLoss,      // the machine loses power: unsynced writes are gone; back after the length
+  kTornPowerLoss,  // as kPowerLoss, and a random page prefix of each unsynced tail survives
+  kDiskFull,       // every write fails for space; the node restarts when space returns
+  kFsyncFailure,   // every fsync fails; ends in a power cycle
+  kPartition,      // one sender cannot reach the node
+  kClog,           // the node's links hold every segment
+  kBadLink,        // one sender's link loses 5% of its segments and resets 0.5% of them
+};
+
+// "crash", "power_loss", ...: the names scenario files use.
+const char* FaultKindName(FaultKind kind);
+
+// A fault at a given virtual time, for a given length (a scenario's [[fault]]).
+struct ScheduledFault {
+  Duration at{0};
+  Duration length = std::chrono::seconds(30);
+  FaultKind kind = FaultKind::kCrash;
+  int sender = 0;  // kPartition, kBadLink: which sender (0-based)
+};
+
 struct SimulationOptions {
   uint64_t seed = 1;
   Duration duration = std::chrono::minutes(10);  // faults and new mail during this time
@@ -30,14 +55,26 @@ struct SimulationOptions {
   int senders = 3;
   // Mean pause between two mails of one sender.
   Duration mail_interval_mean = std::chrono::seconds(4);
-  // Mean pause between two faults.
+  // Faults drawn from the seed, one at a time, a mean pause apart.
+  bool random_faults = true;
   Duration fault_interval_mean = std::chrono::seconds(60);
+  // Faults at given times, besides the random ones. One that would take the node down while it
+  // is already down is skipped (the timeline says so).
+  std::vector<ScheduledFault> faults;
+  // Names the run in reports ("" for the seed's random story).
+  std::string scenario;
   // The injected bug (group_commit.h): 250 before the fsync. The checkers must catch it.
   bool acknowledge_before_sync_for_tests = false;
 };
 
+struct TimelineEntry {
+  double at_seconds = 0;  // virtual
+  std::string what;
+};
+
 struct SimulationReport {
   uint64_t seed = 0;
+  std::string scenario;
   double virtual_seconds = 0;
   uint64_t events = 0;
   uint64_t trace_hash = 0;
@@ -69,8 +106,14 @@ struct SimulationReport {
   bool drained = false;
   bool state_hash_matches = false;
   std::vector<std::string> violations;
+  // Fault starts and ends, skipped faults, restarts, the drain and the last power cut.
+  std::vector<TimelineEntry> timeline;
+  // Mail flow: 250s received per virtual minute (index 0: the first minute).
+  std::vector<uint64_t> acked_per_minute;
 
   bool ok() const { return violations.empty(); }
+  // Every figure above as one JSON object (`lifeboat sim --json FILE`).
+  std::string ToJson() const;
   // A few lines for a person: figures, faults, counters, the hash, and on failure the replay.
   std::string ToText() const;
 };

@@ -1,15 +1,18 @@
 // lifeboat sim: runs the failover-drill simulator (simulator/simulation.h) for one seed, printing
 // its report, or for a range of seeds (a swarm) on J processes, printing the failing seeds and
-// how to replay one. Exit 0 when every seed ran without a violation, 1 otherwise.
+// how to replay one. Exit 0 when every seed ran without a violation, 1 otherwise. A scenario file
+// (simulator/scenario.h) sets the duration, the mail and the fault schedule.
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "appliance/cli/cli.h"
+#include "simulator/scenario.h"
 #include "simulator/simulation.h"
 
 namespace lifeboat::cli {
@@ -39,9 +42,14 @@ std::string ToLine(const simulator::SimulationReport& report) {
          "\n";
 }
 
-int RunOne(const simulator::SimulationOptions& options) {
+int RunOne(const simulator::SimulationOptions& options, const std::string& json_path) {
   simulator::SimulationReport report = simulator::RunSimulation(options);
   std::fputs(report.ToText().c_str(), stdout);
+  if (!json_path.empty()) {
+    std::ofstream json(json_path, std::ios::binary | std::ios::trunc);
+    json << report.ToJson();
+    if (!json.flush()) return Fail("sim: cannot write " + json_path);
+  }
   return report.ok() ? kExitOk : kExitError;
 }
 
@@ -122,11 +130,18 @@ int SimCommand(const Args& arguments) {
   auto seeds = TakeOption(args, "--seeds");
   auto minutes = TakeOption(args, "--minutes");
   auto jobs = TakeOption(args, "--jobs");
-  for (const auto* option : {&seed, &seeds, &minutes, &jobs}) {
+  auto scenario = TakeOption(args, "--scenario");
+  auto json = TakeOption(args, "--json");
+  for (const auto* option : {&seed, &seeds, &minutes, &jobs, &scenario, &json}) {
     if (!option->ok()) return UsageError(option->status().message());
   }
   if (!args.empty()) return UsageError("sim: unexpected argument \"" + args.front() + "\"");
   simulator::SimulationOptions options;
+  if (scenario->has_value()) {
+    Result<simulator::SimulationOptions> loaded = simulator::LoadScenario(**scenario);
+    if (!loaded.ok()) return Fail(loaded.status().message());
+    options = std::move(loaded).value();
+  }
   if (minutes->has_value()) {
     uint64_t value = 0;
     if (!ParseNumber(**minutes, &value) || value == 0) {
@@ -139,8 +154,9 @@ int SimCommand(const Args& arguments) {
   }
   if (seed->has_value()) {
     if (!ParseNumber(**seed, &options.seed)) return UsageError("sim: --seed takes a number");
-    return RunOne(options);
+    return RunOne(options, json->has_value() ? **json : std::string());
   }
+  if (json->has_value()) return UsageError("sim: --json goes with --seed");
   const std::string& range = **seeds;
   const size_t dots = range.find("..");
   uint64_t first = 0;
