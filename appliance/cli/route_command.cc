@@ -7,6 +7,7 @@
 // SCOPE: all (default), domain:X, group:ID. A force or an auto is one RoutingChanged event, with
 // the operator and the reason: the command returns once it is durable and prints its log index.
 // Everything goes through the running node (the routing service decides and proposes).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -24,7 +25,7 @@ using google::protobuf::Value;
 // The newest probes `route status` shows per primary (the API keeps kProbeHistoryMax).
 constexpr int kProbesShown = 5;
 constexpr size_t kScopeColumnWidth = 28;
-constexpr size_t kModeColumnWidth = 11;
+constexpr size_t kModeColumnWidth = 20;  // "continuity (forced)"
 
 const google::protobuf::ListValue* ListField(const Struct& object, const std::string& key) {
   auto found = object.fields().find(key);
@@ -65,7 +66,7 @@ int Status(const config::Config& config, bool as_json) {
       std::string mode = FieldText(scope, "mode");
       if (FieldText(scope, "forced") == "yes") mode += " (forced)";
       std::printf("%s  %s  %s\n", FitColumn(FieldText(scope, "scope"), kScopeColumnWidth).c_str(),
-                  FitColumn(mode, kModeColumnWidth + 9).c_str(), SinceText(scope).c_str());
+                  FitColumn(mode, kModeColumnWidth).c_str(), SinceText(scope).c_str());
     }
   }
   if (const auto* primaries = ListField(status, "primaries")) {
