@@ -152,10 +152,12 @@ class FailoverTest(unittest.TestCase):
         return [event["routing_changed"] for event in events if "routing_changed" in event]
 
     def stop_primary_by_pid(self):
-        """SIGTERM to Postfix's master (it stops its smtpd children and exits); returns once the
-        master is gone and the port refuses, at monotonic time T0 (the outage begins)."""
+        """SIGTERM to Postfix's master (it stops its smtpd children and exits); returns, once the
+        master is gone and the port refuses, the monotonic time of the SIGTERM (the outage
+        begins: a stopping Postfix already refuses new sessions)."""
         pid = self.primary.master_pid
         self.assertIsNotNone(pid)
+        signalled = time.monotonic()
         os.kill(pid, signal.SIGTERM)
         waiting.wait_until(lambda: not pid_alive(pid), POSTFIX_EXIT_TIMEOUT_SECONDS,
                            f"postfix master {pid} to exit")
@@ -163,7 +165,7 @@ class FailoverTest(unittest.TestCase):
         self.primary.master_pid = None
         waiting.wait_until(lambda: not smtp_greets(self.primary.port),
                            POSTFIX_EXIT_TIMEOUT_SECONDS, "the primary's port to stop greeting")
-        return time.monotonic()
+        return signalled
 
     # --- the scenario ----------------------------------------------------------------------
 

@@ -306,7 +306,7 @@ TEST_F(ConfigTest, RoutingDefaultsComeFromTheHealthDefaults) {
 
 TEST_F(ConfigTest, RoutingErrorsSayWhatIsExpected) {
   EXPECT_EQ(ErrorOf(Good() + "[routing]\nprimaries = [\"mail.example.com:25\"]\n"),
-            "config: routing.primaries = [\"mail.example.com:25\"]: 'mail.example.com:25', "
+            "config: routing.primaries = [ 'mail.example.com:25' ]: 'mail.example.com:25', "
             "expected a non-empty array of \"HOST:PORT\" with a numeric host "
             "([\"10.0.0.5:25\"])");
   EXPECT_EQ(ErrorOf(Good() + "[routing]\nprobe_interval_ms = 1000\n"),
