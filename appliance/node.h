@@ -63,6 +63,10 @@ class Node {
   const directory::DirectoryView& directory() const {
     return *storage_->projections().directory_view;
   }
+  // Relay or keep, per recipient: the routing projection's view.
+  const routing::RoutingTable& routing_table() const {
+    return *storage_->projections().routing_table;
+  }
   DirectoryService& directory_service() { return services_->directory(); }
   // SIGHUP: re-reads the TLS certificate and key.
   Status ReloadTls() { return services_->ReloadTls(); }

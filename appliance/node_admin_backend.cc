@@ -262,4 +262,34 @@ Result<std::string> NodeAdminBackend::DirectoryActionJson(uint64_t id) {
   return directory_actions_->Json(id);
 }
 
+std::string NodeAdminBackend::RoutingStatusJson() {
+  return lifeboat::RoutingStatusJson(*storage_.projections().routing_table, services_.routing());
+}
+
+void NodeAdminBackend::SetRoutingOverride(std::string scope, std::string mode,
+                                          std::string operator_name, std::string reason,
+                                          ReadDone done) {
+  RoutingService* routing = services_.routing();
+  if (routing == nullptr) {
+    done(Status::FailedPrecondition("routing is not configured ([routing] primaries)"));
+    return;
+  }
+  routing::Override override = routing::Override::kAutomatic;
+  if (mode == "continuity") override = routing::Override::kForceContinuity;
+  if (mode == "normal") override = routing::Override::kForceNormal;
+  logger_.Info("routing", "operator routing command",
+               {{"scope", scope}, {"mode", mode}, {"operator", operator_name}, {"reason", reason}});
+  // `done` is shared: SetOverride either fails at once (and never calls it) or calls it later.
+  auto shared_done = std::make_shared<ReadDone>(std::move(done));
+  Status started = routing->SetOverride(
+      scope, override, operator_name, reason, [shared_done](Result<uint64_t> index) {
+        if (!index.ok()) {
+          (*shared_done)(index.status());
+          return;
+        }
+        (*shared_done)(json::ObjectWriter().Uint("index", *index).Finish());
+      });
+  if (!started.ok()) (*shared_done)(started);
+}
+
 }  // namespace lifeboat

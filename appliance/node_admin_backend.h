@@ -71,6 +71,9 @@ class NodeAdminBackend final : public admin::AdminBackend {
   Result<std::string> StartDirectorySync(bool full, bool confirm_mass_deprovision) override;
   Result<std::string> StartDirectoryImport(bool confirm_mass_deprovision) override;
   Result<std::string> DirectoryActionJson(uint64_t id) override;
+  std::string RoutingStatusJson() override;
+  void SetRoutingOverride(std::string scope, std::string mode, std::string operator_name,
+                          std::string reason, ReadDone done) override;
 
  private:
   // Runs `read` on the read executor and posts its result to `done`.

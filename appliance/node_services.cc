@@ -22,6 +22,11 @@ Result<std::unique_ptr<NodeServices>> NodeServices::Start(const config::Config& 
                                        static_cast<uint32_t>(config.mailbox.retention_days));
     services->retention_->Start();
   }
+  if (config.routing.enabled) {
+    services->routing_ = std::make_unique<RoutingService>(
+        config.routing, env, logger, storage.proposer(), *projections.routing_table);
+    services->routing_->Start();
+  }
   if (config.smtp.enabled) {
     auto smtp = smtp_driver::SmtpService::Start(
         config, env, storage.proposer(), *projections.directory_view, storage.disk_reserve());
@@ -38,6 +43,7 @@ NodeServices::~NodeServices() {
   // Sessions before the directory: they read its view through the policy chain.
   smtp_.reset();
   retention_.reset();
+  routing_.reset();
   directory_.reset();
 }
 
@@ -45,6 +51,7 @@ void NodeServices::StopAccepting() {
   if (smtp_) smtp_->StopAccepting();
   if (directory_) directory_->Stop();
   if (retention_) retention_->Stop();
+  if (routing_) routing_->Stop();
 }
 
 bool NodeServices::MessagesInFlight() const {

@@ -2,7 +2,8 @@
 // A node's services: what runs on top of its storage (node_storage.h) and proposes to it.
 //   - SMTP (smtp/smtp_service.h), when [smtp] is enabled: refused at RCPT below the disk reserve;
 //   - the directory (directory_service.h): the import file and the LDAP loop;
-//   - the retention job (retention_job.h), when [mailbox] retention_days > 0.
+//   - the retention job (retention_job.h), when [mailbox] retention_days > 0;
+//   - continuity routing (routing_service.h), when [routing] names primaries.
 // Under Raft these are the leader-only part of a node (DESIGN.md "Replication").
 //
 // Ownership: `env`, `logger` and `storage` outlive the services; they hold storage.proposer().
@@ -18,6 +19,7 @@
 #include "appliance/log/logger.h"
 #include "appliance/node_storage.h"
 #include "appliance/retention_job.h"
+#include "appliance/routing_service.h"
 #include "appliance/smtp/smtp_service.h"
 
 namespace lifeboat {
@@ -44,6 +46,9 @@ class NodeServices {
   const smtp_driver::SmtpService* smtp() const { return smtp_.get(); }
   DirectoryService& directory() { return *directory_; }
   const DirectoryService& directory() const { return *directory_; }
+  // Null when [routing] is not configured.
+  RoutingService* routing() { return routing_.get(); }
+  const RoutingService* routing() const { return routing_.get(); }
   // SIGHUP: re-reads the TLS certificate and key. FailedPrecondition without a TLS listener.
   Status ReloadTls();
 
@@ -55,6 +60,7 @@ class NodeServices {
   // Sessions and syncs hold the proposer; they go before the storage.
   std::unique_ptr<DirectoryService> directory_;
   std::unique_ptr<RetentionJob> retention_;
+  std::unique_ptr<RoutingService> routing_;
   std::unique_ptr<smtp_driver::SmtpService> smtp_;
 };
 

@@ -14,6 +14,8 @@
 #include "modules/directory/directory_projection.h"
 #include "modules/directory/directory_view.h"
 #include "modules/mailbox/mailbox_projection.h"
+#include "modules/routing/routing_projection.h"
+#include "modules/routing/routing_table.h"
 
 namespace lifeboat {
 
@@ -22,6 +24,9 @@ struct NodeProjections {
   std::unique_ptr<directory::DirectoryView> directory_view;
   std::unique_ptr<directory::DirectoryProjection> directory;
   std::unique_ptr<mailbox::MailboxProjection> mailbox;
+  // The routing table (relay or keep, per recipient) the routing projection keeps current.
+  std::unique_ptr<routing::RoutingTable> routing_table;
+  std::unique_ptr<routing::RoutingProjection> routing;
 
   // Non-owning, for ProjectionRunner::Open / Rebuild.
   std::vector<eventlog::Projection*> pointers() const;
@@ -30,8 +35,8 @@ struct NodeProjections {
 // `accepted_domains`: the domains we receive mail for ([smtp] domains).
 NodeProjections MakeProjections(const std::vector<std::string>& accepted_domains);
 
-// Refills the in-memory parts (the directory view) from the stored state after the runner
-// opened. Corruption when a stored value does not parse.
+// Refills the in-memory parts (the directory view, the routing table) from the stored state after
+// the runner opened. Corruption when a stored value does not parse.
 Status RestoreProjections(NodeProjections& projections, const eventlog::StateReader& state);
 
 }  // namespace lifeboat

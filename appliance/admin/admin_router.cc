@@ -130,6 +130,8 @@ const AdminRouter::Endpoint* AdminRouter::FindEndpoint(std::string_view path) {
       {"/v1/directory/sync", "POST", &AdminRouter::HandleDirectorySync},
       {"/v1/directory/import", "POST", &AdminRouter::HandleDirectoryImport},
       {"/v1/directory/action", "GET", &AdminRouter::HandleDirectoryAction},
+      {"/v1/routing/status", "GET", &AdminRouter::HandleRoutingStatus},
+      {"/v1/routing/override", "POST", &AdminRouter::HandleRoutingOverride},
   };
   for (const Endpoint& endpoint : kEndpoints) {
     if (endpoint.path == path) return &endpoint;
@@ -321,6 +323,31 @@ AdminResponse AdminRouter::HandleDirectoryAction(const AdminRequest& request) {
   if (!present.ok()) return ErrorResponse(present.status());
   if (!*present) return JsonError(400, "missing parameter id");
   return FromResult(backend_.DirectoryActionJson(id), JsonOk);
+}
+
+AdminResponse AdminRouter::HandleRoutingStatus(const AdminRequest&) {
+  return Json(200, backend_.RoutingStatusJson());
+}
+
+AdminResponse AdminRouter::HandleRoutingOverride(const AdminRequest& request) {
+  auto scope = QueryText(request.query, "scope");
+  if (!scope.ok()) return ErrorResponse(scope.status());
+  auto mode = RequiredText(request.query, "mode");
+  if (!mode.ok()) return ErrorResponse(mode.status());
+  if (*mode != "continuity" && *mode != "normal" && *mode != "auto") {
+    return JsonError(400, "mode=" + *mode + ": expected continuity, normal or auto");
+  }
+  // Who and why go into the event: the audit trail of a switch (issue #11 Build 1).
+  auto operator_name = RequiredText(request.query, "operator");
+  if (!operator_name.ok()) return ErrorResponse(operator_name.status());
+  auto reason = RequiredText(request.query, "reason");
+  if (!reason.ok()) return ErrorResponse(reason.status());
+  return Later(
+      [this, scope = scope->value_or("all"), mode = *mode, operator_name = *operator_name,
+       reason = *reason](AdminBackend::ReadDone done) {
+        backend_.SetRoutingOverride(scope, mode, operator_name, reason, std::move(done));
+      },
+      JsonOk);
 }
 
 }  // namespace lifeboat::admin

@@ -24,6 +24,11 @@
 //                               with {"id":N,...} (directory_actions.h), then poll:
 //   GET /v1/directory/action?id=N  {"state":"running"|"done","outcome":...}
 //   POST /v1/directory/import?confirm_mass_deprovision=0|1  re-imports the configured file: 202
+//   GET /v1/routing/status      modes per scope, since when, each primary's recent probes
+//                               (routing_service.h RoutingStatusJson)
+//   POST /v1/routing/override?scope=S&mode=continuity|normal|auto&operator=O&reason=R
+//                               an operator command: one RoutingChanged, answered once durable
+//                               with {"index":N}; 409 without [routing]
 // Text parameters are percent-encoded (query_string.h).
 // Every endpoint but /healthz needs "Authorization: Bearer <token>" (RFC 6750 section 2.1); a
 // missing or wrong token gets 401 with WWW-Authenticate: Bearer (RFC 6750 section 3).
@@ -119,6 +124,13 @@ class AdminBackend {
   virtual Result<std::string> StartDirectorySync(bool full, bool confirm_mass_deprovision) = 0;
   virtual Result<std::string> StartDirectoryImport(bool confirm_mass_deprovision) = 0;
   virtual Result<std::string> DirectoryActionJson(uint64_t id) = 0;
+
+  // Continuity routing: the status at once; an override (`mode` "continuity", "normal" or
+  // "auto") answers {"index":N} once its event is durable. InvalidArgument for a bad scope,
+  // FailedPrecondition when [routing] is not configured.
+  virtual std::string RoutingStatusJson() = 0;
+  virtual void SetRoutingOverride(std::string scope, std::string mode, std::string operator_name,
+                                  std::string reason, ReadDone done) = 0;
 };
 
 class AdminRouter {
@@ -153,6 +165,8 @@ class AdminRouter {
   AdminResponse HandleDirectorySync(const AdminRequest& request);
   AdminResponse HandleDirectoryImport(const AdminRequest& request);
   AdminResponse HandleDirectoryAction(const AdminRequest& request);
+  AdminResponse HandleRoutingStatus(const AdminRequest& request);
+  AdminResponse HandleRoutingOverride(const AdminRequest& request);
 
   AdminBackend& backend_;
   const std::string token_;

@@ -69,6 +69,21 @@ constexpr CommandUsage kCommands[] = {
      "Directory entries matching TEXT.",
      "  --limit N       how many (default 20, at most 200)\n"
      "  --json          one JSON object per line\n"},
+    {"route", "status", "route status [--json]",
+     "Continuity routing: the mode of each scope and since when, each primary's state and its\n"
+     "latest probes. The node must be running.",
+     "  --json          one JSON object\n"},
+    {"route", "force", "route force continuity|normal --reason TEXT [--scope SCOPE]",
+     "Forces SCOPE to continuity (keep mail, serve webmail) or normal (relay to the primary)\n"
+     "whatever the probes say; one RoutingChanged event with the operator and the reason.",
+     "  --reason TEXT   why (required: it goes into the log)\n"
+     "  --scope SCOPE   all (default), domain:DOMAIN or group:DIRECTORY_ID\n"
+     "  --operator NAME who (default $USER)\n"},
+    {"route", "auto", "route auto --reason TEXT [--scope SCOPE]",
+     "Hands SCOPE back to automatic routing (the probes decide); one RoutingChanged event.",
+     "  --reason TEXT   why (required: it goes into the log)\n"
+     "  --scope SCOPE   all (default), domain:DOMAIN or group:DIRECTORY_ID\n"
+     "  --operator NAME who (default $USER)\n"},
     {"demo", "", "demo [--data-dir DIR]",
      "Creates a demo data dir if needed (config, certificate, demo company) and serves it.",
      "  --data-dir DIR  an absolute path (default /var/lib/lifeboat-demo)\n", false},

@@ -4,6 +4,7 @@
 // list of config.cc. To add a section: a struct here, a field in Config, a parser file, a line in
 // kSections. Unknown sections and keys are errors.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "appliance/env/status.h"
 #include "appliance/log/logger.h"
+#include "modules/routing/health_defaults.h"
 
 namespace lifeboat::config {
 
@@ -103,6 +105,26 @@ struct MailboxConfig {
   int64_t retention_days = kRetentionDaysDefault;  // 0: keep forever
 };
 
+// [routing]: continuity routing (issue #11, appliance/routing_service.h). Without `primaries` the
+// node probes nothing and never switches by itself. The thresholds default to
+// modules/routing/health_defaults.h, where each figure is justified.
+inline constexpr int64_t kRoutingProbeIntervalMsDefault =
+    std::chrono::milliseconds(routing::kProbeIntervalDefault).count();
+// One probe (connect, banner, EHLO) must end within this bound; below the default interval so a
+// probe never overlaps the next.
+inline constexpr int64_t kRoutingProbeTimeoutMsDefault = 4000;
+struct RoutingConfig {
+  bool enabled = false;                // `primaries` is set
+  std::vector<std::string> primaries;  // "HOST:PORT" / "[V6]:PORT", numeric hosts
+  std::string helo_name;               // EHLO name of the probes; default [smtp] hostname
+  int64_t probe_interval_ms = kRoutingProbeIntervalMsDefault;
+  int64_t probe_timeout_ms = kRoutingProbeTimeoutMsDefault;
+  int64_t failures_to_switch = routing::kFailuresToSwitchDefault;
+  int64_t failure_window_ms = std::chrono::milliseconds(routing::kFailureWindowDefault).count();
+  int64_t successes_to_recover = routing::kSuccessesToRecoverDefault;
+  int64_t hold_down_ms = std::chrono::milliseconds(routing::kHoldDownDefault).count();
+};
+
 struct Config {
   std::string origin;  // the file it came from
   NodeConfig node;
@@ -113,6 +135,7 @@ struct Config {
   SmtpConfig smtp;
   DirectoryConfig directory;
   MailboxConfig mailbox;
+  RoutingConfig routing;
 };
 
 // Parses and validates. Errors are InvalidArgument with a one-line message starting "config: ".

@@ -54,11 +54,15 @@ COMMANDS = (
     ("directory", "import"),
     ("directory", "show"),
     ("directory", "search"),
+    ("route",),
+    ("route", "status"),
+    ("route", "force"),
+    ("route", "auto"),
     ("demo",),
     ("sim",),
     ("version",),
 )
-COMMANDS_WITH_SUBCOMMANDS = {"log", "mailbox", "directory"}
+COMMANDS_WITH_SUBCOMMANDS = {"log", "mailbox", "directory", "route"}
 
 
 def run(arguments, timeout_seconds=node_module.CLI_TIMEOUT_SECONDS):

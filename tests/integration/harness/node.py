@@ -67,11 +67,12 @@ class LifeboatNode:
     """A single-node Lifeboat with an SMTP listener, configured in `workdir`.
 
     `smtp` adds or overrides [smtp] keys (limits); `data_dir` defaults to workdir/data;
-    `wrapper` is a command prefix (["fiu-run", "-x", ...]) for `serve` only.
+    `wrapper` is a command prefix (["fiu-run", "-x", ...]) for `serve` only; `sections` adds
+    whole sections ({"routing": {...}}) after the others.
     """
 
     def __init__(self, binary, workdir, smtp=None, users=DEFAULT_USERS, data_dir=None,
-                 wrapper=(), node_id="n1"):
+                 wrapper=(), node_id="n1", sections=None):
         self.binary = os.path.abspath(binary)
         if not os.access(self.binary, os.X_OK):
             raise AssertionError(f"lifeboat binary not found or not executable: {self.binary}")
@@ -100,6 +101,8 @@ class LifeboatNode:
             + _toml_section("tls", {"certificate": certificate, "private_key": private_key})
             + _toml_section("smtp", smtp_section)
             + _toml_section("directory", {"import_file": self.users_path}))
+        for name, values in (sections or {}).items():
+            config += _toml_section(name, values)
         with open(self.config_path, "w", encoding="utf-8") as out:
             out.write(config)
 

@@ -81,6 +81,11 @@ class RecordingBackend : public testing::ImmediateReadsBackend {
     if (id != 1) return Status::NotFound("no directory action");
     return std::string("{\"id\":1,\"state\":\"done\",\"outcome\":\"ok\"}");
   }
+  std::string RoutingStatusJson() override { return "{}"; }
+  void SetRoutingOverride(std::string, std::string, std::string, std::string,
+                          ReadDone done) override {
+    done(Status::FailedPrecondition("routing is not configured"));
+  }
 
   std::string last_address;
   std::string last_folder;

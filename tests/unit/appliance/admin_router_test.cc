@@ -172,6 +172,38 @@ TEST(AdminRouterTest, OnlyGetIsAllowed) {
   EXPECT_EQ(response.headers[0], (std::pair<std::string, std::string>{"Allow", "GET"}));
 }
 
+TEST(AdminRouterTest, RoutingOverrideIsAPostWithModeOperatorAndReason) {
+  FakeBackend backend;
+  AdminRouter router(backend, kToken);
+  AdminResponse status = HandleNow(router, Get("/v1/routing/status"));
+  EXPECT_EQ(status.status, 200);
+  EXPECT_EQ(status.body, "{\"configured\":false}\n");
+
+  AdminRequest force =
+      Get("/v1/routing/override",
+          "scope=domain%3Aexample.com&mode=continuity&operator=alice&reason=drill");
+  EXPECT_EQ(HandleNow(router, force).status, 405);  // a GET changes nothing
+  force.method = "POST";
+  AdminResponse forced = HandleNow(router, force);
+  EXPECT_EQ(forced.status, 200);
+  EXPECT_EQ(forced.body, "{\"index\":\"7\"}\n");
+  EXPECT_EQ(backend.last_override, "domain:example.com|continuity|alice|drill");
+
+  AdminRequest automatic = force;
+  automatic.query = "mode=auto&operator=alice&reason=over";
+  EXPECT_EQ(HandleNow(router, automatic).status, 200);
+  EXPECT_EQ(backend.last_override, "all|auto|alice|over");
+
+  AdminRequest bad_mode = force;
+  bad_mode.query = "mode=off&operator=alice&reason=x";
+  AdminResponse refused = HandleNow(router, bad_mode);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.body, "{\"error\":\"mode=off: expected continuity, normal or auto\"}\n");
+  AdminRequest no_reason = force;
+  no_reason.query = "mode=normal&operator=alice";
+  EXPECT_EQ(HandleNow(router, no_reason).status, 400);
+}
+
 TEST(AdminTokenTest, ConstantTimeEquals) {
   EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
   EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));

@@ -145,7 +145,7 @@ TEST_F(ConfigTest, UnknownSectionIsAnError) {
   EXPECT_EQ(
       ErrorOf(Good() + "[smtpp]\nport = 25\n"),
       "config: [smtpp]: unknown section (known sections: node, admin, log, tls, eventlog, smtp, "
-      "directory, mailbox)");
+      "directory, mailbox, routing)");
 }
 
 // [smtp] and [directory]: the relay rules and the recipient domains must parse, or the node
@@ -263,4 +263,67 @@ TEST_F(ConfigTest, RetentionDaysOutOfRange) {
 }
 
 }  // namespace
+TEST_F(ConfigTest, RoutingIsOffWithoutTheSection) {
+  Result<Config> config = ParseConfig(Good(), "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_FALSE(config->routing.enabled);
+}
+
+TEST_F(ConfigTest, RoutingPrimariesAndOverriddenThresholds) {
+  Result<Config> config = ParseConfig(Good() +
+                                          "[routing]\n"
+                                          "primaries = [\"10.0.0.5:25\", \"[::1]:2525\"]\n"
+                                          "probe_interval_ms = 200\n"
+                                          "probe_timeout_ms = 150\n"
+                                          "failures_to_switch = 2\n"
+                                          "failure_window_ms = 1000\n"
+                                          "successes_to_recover = 3\n"
+                                          "hold_down_ms = 1500\n",
+                                      "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const RoutingConfig& routing = config->routing;
+  EXPECT_TRUE(routing.enabled);
+  EXPECT_EQ(routing.primaries, (std::vector<std::string>{"10.0.0.5:25", "[::1]:2525"}));
+  EXPECT_EQ(routing.probe_interval_ms, 200);
+  EXPECT_EQ(routing.probe_timeout_ms, 150);
+  EXPECT_EQ(routing.failures_to_switch, 2);
+  EXPECT_EQ(routing.failure_window_ms, 1000);
+  EXPECT_EQ(routing.successes_to_recover, 3);
+  EXPECT_EQ(routing.hold_down_ms, 1500);
+  EXPECT_FALSE(routing.helo_name.empty());
+}
+
+TEST_F(ConfigTest, RoutingDefaultsComeFromTheHealthDefaults) {
+  Result<Config> config =
+      ParseConfig(Good() + "[routing]\nprimaries = [\"10.0.0.5:25\"]\n", "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->routing.probe_interval_ms, 5000);
+  EXPECT_EQ(config->routing.failures_to_switch, 3);
+  EXPECT_EQ(config->routing.failure_window_ms, 30000);
+  EXPECT_EQ(config->routing.successes_to_recover, 5);
+  EXPECT_EQ(config->routing.hold_down_ms, 300000);
+}
+
+TEST_F(ConfigTest, RoutingErrorsSayWhatIsExpected) {
+  EXPECT_EQ(ErrorOf(Good() + "[routing]\nprimaries = [\"mail.example.com:25\"]\n"),
+            "config: routing.primaries = [ 'mail.example.com:25' ]: 'mail.example.com:25', "
+            "expected a non-empty array of \"HOST:PORT\" with a numeric host "
+            "([\"10.0.0.5:25\"])");
+  EXPECT_EQ(ErrorOf(Good() + "[routing]\nprobe_interval_ms = 1000\n"),
+            "config: routing.primaries: missing, expected a non-empty array of \"HOST:PORT\" with "
+            "a numeric host ([\"10.0.0.5:25\"])");
+  EXPECT_EQ(ErrorOf(Good() + "[routing]\nprimaries = [\"10.0.0.5:25\"]\nprobe_interval_ms = 10\n"),
+            "config: routing.probe_interval_ms = 10: expected an integer in 100..3600000 "
+            "(milliseconds)");
+  EXPECT_EQ(ErrorOf(Good() + "[routing]\nprimaries = [\"10.0.0.5:25\"]\n"
+                             "probe_interval_ms = 1000\nprobe_timeout_ms = 1000\n"),
+            "config: routing.probe_timeout_ms = 1000: a probe must end before the next one "
+            "starts, expected less than probe_interval_ms");
+  EXPECT_EQ(ErrorOf(Good() + "[routing]\nprimaries = [\"10.0.0.5:25\"]\n"
+                             "failures_to_switch = 5\nfailure_window_ms = 1000\n"),
+            "config: routing.failure_window_ms = 1000: the failures could never fall within the "
+            "window, expected at least (failures_to_switch - 1) x probe_interval_ms = 20000");
+  EXPECT_NE(ErrorOf(Good() + "[routing]\nprimaries = [\"10.0.0.5:25\", \"10.0.0.5:25\"]\n"), "");
+}
+
 }  // namespace lifeboat::config

@@ -74,6 +74,13 @@ class FakeBackend : public ImmediateReadsBackend {
   Result<std::string> StartDirectorySync(bool, bool) override { return std::string("{}"); }
   Result<std::string> StartDirectoryImport(bool) override { return std::string("{}"); }
   Result<std::string> DirectoryActionJson(uint64_t) override { return std::string("{}"); }
+  std::string RoutingStatusJson() override { return "{\"configured\":false}"; }
+  void SetRoutingOverride(std::string scope, std::string mode, std::string operator_name,
+                          std::string reason, ReadDone done) override {
+    last_override = scope + "|" + mode + "|" + operator_name + "|" + reason;
+    done(std::string("{\"index\":\"7\"}"));
+  }
+  std::string last_override;
   uint64_t commit_index = 0;
   uint64_t log_last_index = 0;
   uint64_t applied_index = 0;

@@ -197,6 +197,33 @@ TEST_F(NodeTest, ShutdownAnswersEveryQueuedProposal) {
       << log_lines_.back();
 }
 
+// The routing projection is registered: a RoutingChanged folds into the routing table, and the
+// table is restored from the state when the node starts again.
+TEST_F(NodeTest, RoutingChangesFoldIntoTheRoutingTableAndSurviveARestart) {
+  auto node = Node::Start(config_, *env_, *logger_);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  EXPECT_EQ((*node)->routing_table().RouteFor("alice@example.com").mode,
+            events::ROUTING_MODE_NORMAL);
+  events::Event routing;
+  routing.mutable_routing_changed()->set_scope("all");
+  routing.mutable_routing_changed()->set_mode(events::ROUTING_MODE_CONTINUITY);
+  routing.mutable_routing_changed()->set_previous_mode(events::ROUTING_MODE_NORMAL);
+  routing.mutable_routing_changed()->set_reason("test");
+  ProposeAll(**node, {routing});
+  RunUntil([&] { return (*node)->applied_index() == 1; });
+  auto route = (*node)->routing_table().RouteFor("alice@example.com");
+  EXPECT_EQ(route.mode, events::ROUTING_MODE_CONTINUITY);
+  EXPECT_FALSE(route.relay_to_primary);
+  ASSERT_TRUE((*node)->Shutdown().ok());
+  node->reset();
+
+  auto again = Node::Start(config_, *env_, *logger_);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->routing_table().RouteFor("alice@example.com").mode,
+            events::ROUTING_MODE_CONTINUITY);
+  EXPECT_EQ((*again)->routing_table().Scopes().at("all"), events::ROUTING_MODE_CONTINUITY);
+}
+
 TEST_F(NodeTest, RefusesAnotherClustersDataDir) {
   {
     auto node = Node::Start(config_, *env_, *logger_);
