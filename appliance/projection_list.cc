@@ -6,6 +6,22 @@ namespace {
 // Keys restored per Scan call: bounded memory whatever the directory's size.
 constexpr size_t kRestoreScanKeysMax = 4096;
 
+// Feeds every stored key of `projection` to `restore`, one bounded page at a time.
+template <typename RestoreFn>
+Status RestoreAll(const eventlog::Projection& projection, const eventlog::StateReader& state,
+                  RestoreFn restore) {
+  std::string after;
+  for (;;) {
+    auto page = state.Scan(projection.name(), "", after, kRestoreScanKeysMax);
+    if (!page.ok()) return page.status();
+    for (const auto& [key, value] : *page) {
+      LB_RETURN_IF_ERROR(restore(key, value));
+    }
+    if (page->size() < kRestoreScanKeysMax) return Status::Ok();
+    after = page->back().first;
+  }
+}
+
 }  // namespace
 
 NodeProjections MakeProjections(const std::vector<std::string>& accepted_domains) {
@@ -14,25 +30,26 @@ NodeProjections MakeProjections(const std::vector<std::string>& accepted_domains
   projections.directory =
       std::make_unique<directory::DirectoryProjection>(*projections.directory_view);
   projections.mailbox = std::make_unique<mailbox::MailboxProjection>();
+  projections.auth_view = std::make_unique<auth::AuthView>();
+  projections.auth = std::make_unique<auth::AuthProjection>(*projections.auth_view);
   return projections;
 }
 
 std::vector<eventlog::Projection*> NodeProjections::pointers() const {
-  return {directory.get(), mailbox.get()};
+  return {directory.get(), mailbox.get(), auth.get()};
 }
 
 Status RestoreProjections(NodeProjections& projections, const eventlog::StateReader& state) {
   projections.directory->Clear();
-  std::string after;
-  for (;;) {
-    auto page = state.Scan(projections.directory->name(), "", after, kRestoreScanKeysMax);
-    if (!page.ok()) return page.status();
-    for (const auto& [key, value] : *page) {
-      LB_RETURN_IF_ERROR(projections.directory->Restore(key, value));
-    }
-    if (page->size() < kRestoreScanKeysMax) return Status::Ok();
-    after = page->back().first;
-  }
+  LB_RETURN_IF_ERROR(
+      RestoreAll(*projections.directory, state, [&](std::string_view key, std::string_view value) {
+        return projections.directory->Restore(key, value);
+      }));
+  // The auth view is refilled the same way: verifiers, codes and sessions survive a restart.
+  projections.auth_view->Clear();
+  return RestoreAll(*projections.auth, state, [&](std::string_view key, std::string_view value) {
+    return projections.auth->Restore(key, value);
+  });
 }
 
 }  // namespace lifeboat
