@@ -119,6 +119,11 @@ class AdminBackend {
   virtual Result<std::string> StartDirectorySync(bool full, bool confirm_mass_deprovision) = 0;
   virtual Result<std::string> StartDirectoryImport(bool confirm_mass_deprovision) = 0;
   virtual Result<std::string> DirectoryActionJson(uint64_t id) = 0;
+  // `lifeboat auth codes`: `count` break-glass activation codes for the user named by
+  // `address_or_id`, proposed as ActivationCodeIssued (their SHA-256 only); `done` gets one JSON
+  // line per code ({"user":...,"user_id":...,"code":...}) once they are applied, so that each
+  // code works when the operator reads it. NotFound: no such user.
+  virtual void IssueBreakGlassCodes(std::string address_or_id, uint64_t count, ReadDone done) = 0;
 };
 
 class AdminRouter {
@@ -153,6 +158,7 @@ class AdminRouter {
   AdminResponse HandleDirectorySync(const AdminRequest& request);
   AdminResponse HandleDirectoryImport(const AdminRequest& request);
   AdminResponse HandleDirectoryAction(const AdminRequest& request);
+  AdminResponse HandleAuthCodes(const AdminRequest& request);
 
   AdminBackend& backend_;
   const std::string token_;

@@ -28,6 +28,7 @@ constexpr SectionParser kSections[] = {
     {"smtp", &ParseSmtpSection},
     {"directory", &ParseDirectorySection},
     {"mailbox", &ParseMailboxSection},
+    {"webmail", &ParseWebmailSection},  // after "tls": it needs the certificate
 };
 
 }  // namespace

@@ -103,6 +103,14 @@ struct MailboxConfig {
   int64_t retention_days = kRetentionDaysDefault;  // 0: keep forever
 };
 
+// [webmail]: HTTPS only, with the [tls] certificate.
+struct WebmailConfig {
+  bool enabled = false;
+  std::string host;
+  uint16_t port = 0;
+  std::string origin;  // empty: "https://<host>:<port>"
+};
+
 struct Config {
   std::string origin;  // the file it came from
   NodeConfig node;
@@ -113,6 +121,7 @@ struct Config {
   SmtpConfig smtp;
   DirectoryConfig directory;
   MailboxConfig mailbox;
+  WebmailConfig webmail;
 };
 
 // Parses and validates. Errors are InvalidArgument with a one-line message starting "config: ".

@@ -16,5 +16,6 @@ Status ParseEventlogSection(ConfigSection& section, Config& config);
 Status ParseSmtpSection(ConfigSection& section, Config& config);
 Status ParseDirectorySection(ConfigSection& section, Config& config);
 Status ParseMailboxSection(ConfigSection& section, Config& config);
+Status ParseWebmailSection(ConfigSection& section, Config& config);
 
 }  // namespace lifeboat::config

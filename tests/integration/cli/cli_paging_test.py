@@ -54,11 +54,13 @@ COMMANDS = (
     ("directory", "import"),
     ("directory", "show"),
     ("directory", "search"),
+    ("auth",),
+    ("auth", "codes"),
     ("demo",),
     ("sim",),
     ("version",),
 )
-COMMANDS_WITH_SUBCOMMANDS = {"log", "mailbox", "directory"}
+COMMANDS_WITH_SUBCOMMANDS = {"log", "mailbox", "directory", "auth"}
 
 
 def run(arguments, timeout_seconds=node_module.CLI_TIMEOUT_SECONDS):

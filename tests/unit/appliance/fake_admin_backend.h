@@ -74,6 +74,9 @@ class FakeBackend : public ImmediateReadsBackend {
   Result<std::string> StartDirectorySync(bool, bool) override { return std::string("{}"); }
   Result<std::string> StartDirectoryImport(bool) override { return std::string("{}"); }
   Result<std::string> DirectoryActionJson(uint64_t) override { return std::string("{}"); }
+  void IssueBreakGlassCodes(std::string, uint64_t, ReadDone done) override {
+    done(Status::NotFound("no such user"));
+  }
   uint64_t commit_index = 0;
   uint64_t log_last_index = 0;
   uint64_t applied_index = 0;
