@@ -81,6 +81,9 @@ class RecordingBackend : public testing::ImmediateReadsBackend {
     if (id != 1) return Status::NotFound("no directory action");
     return std::string("{\"id\":1,\"state\":\"done\",\"outcome\":\"ok\"}");
   }
+  void IssueBreakGlassCodes(std::string, uint64_t, ReadDone done) override {
+    done(Status::NotFound("no such user"));
+  }
 
   std::string last_address;
   std::string last_folder;
