@@ -49,6 +49,7 @@ Status Node::Open() {
   if (!services.ok()) return services.status();
   services_ = std::move(services).value();
   LB_RETURN_IF_ERROR(StartAdmin());
+  LB_RETURN_IF_ERROR(StartWebmail());
   logger_.Info(kComponent, "started",
                {{"node_id", config_.node.id},
                 {"cluster_id", config_.node.cluster_id},
@@ -56,6 +57,7 @@ Status Node::Open() {
                 {"data_dir", config_.node.data_dir},
                 {"admin", admin::HostPort(config_.admin.host, admin_server_->port())},
                 {"smtp", smtp_address()},
+                {"webmail", webmail_url()},
                 {"log_last_index", storage_->log().last_index()},
                 {"applied_index", storage_->applied_index()}});
   return Status::Ok();
@@ -75,10 +77,50 @@ Status Node::StartAdmin() {
   admin_server_ = std::move(server).value();
   admin_backend_->SetAdminPort(admin_server_->port());
   // Status requests that wait for an applied index are answered as the projections advance.
-  storage_->AddAppliedListener([server = admin_server_.get()](uint64_t applied_index) {
+  storage_->AddAppliedListener(
+      [server = admin_server_.get(), backend = admin_backend_.get()](uint64_t applied_index) {
+        server->NotifyApplied(applied_index);
+        backend->NotifyApplied(applied_index);
+      });
+  return Status::Ok();
+}
+
+Status Node::StartWebmail() {
+  if (!config_.webmail.enabled) return Status::Ok();
+  webmail::WebmailServerOptions options;
+  options.host = config_.webmail.host;
+  options.port = config_.webmail.port;
+  options.tls = {*config_.tls.certificate, *config_.tls.private_key};
+  options.origin = config_.webmail.origin;
+  auto server =
+      webmail::WebmailServer::Start(env_, std::move(options), *storage_->projections().auth_view,
+                                    *storage_->projections().directory_view, storage_->proposer());
+  if (!server.ok()) return server.status();
+  webmail_server_ = std::move(server).value();
+  webmail_server_->NotifyApplied(storage_->applied_index());
+  // A login's reply waits until its session is applied (the next request must find it).
+  storage_->AddAppliedListener([server = webmail_server_.get()](uint64_t applied_index) {
     server->NotifyApplied(applied_index);
   });
   return Status::Ok();
+}
+
+std::string Node::webmail_url() const {
+  if (webmail_server_ == nullptr) return "";
+  return webmail_server_->origin() + "/";
+}
+
+Status Node::ReloadTls() {
+  Status smtp = services_->ReloadTls();
+  if (webmail_server_ == nullptr) return smtp;
+  Status webmail = webmail_server_->ReloadTls();
+  if (!webmail.ok()) {
+    logger_.Error(kComponent, "webmail TLS reload failed; the old certificate keeps serving",
+                  {{"error", webmail.ToString()}});
+  }
+  // Without [smtp], SMTP's FailedPrecondition is not an error of the webmail's reload.
+  if (smtp.code() == StatusCode::kFailedPrecondition) return webmail;
+  return smtp.ok() ? webmail : smtp;
 }
 
 void Node::BeginDrain(std::function<void()> drained) {
@@ -105,6 +147,7 @@ Status Node::Shutdown() {
   shut_down_ = true;
   env_.CancelTimer(drain_timer_);
   if (admin_server_) admin_server_->Stop();
+  if (webmail_server_) webmail_server_->Stop();
   if (admin_backend_) admin_backend_->Stop();  // reads in flight finish before the stores close
   if (services_) services_->StopAccepting();
   const bool started = admin_router_ != nullptr;
@@ -118,6 +161,7 @@ Status Node::Shutdown() {
   }
   // The admin server's listener goes before the storage: it notifies on apply.
   admin_server_.reset();
+  webmail_server_.reset();
   admin_router_.reset();
   admin_backend_.reset();
   // Sessions and syncs hold the proposer: they go before the storage.

@@ -3,7 +3,8 @@
 //   - NodeStorage (node_storage.h): the data dir's stores, the writer, the proposer, the
 //     projection worker, the disk reserve and ballast;
 //   - NodeServices (node_services.h): SMTP, the directory, retention;
-//   - NodeAdminBackend (node_admin_backend.h) behind the admin API listener.
+//   - NodeAdminBackend (node_admin_backend.h) behind the admin API listener;
+//   - the webmail's HTTPS listener (webmail/webmail_server.h), when [webmail] is set.
 // plus <data_dir>/admin.token, the admin API bearer token (0600).
 //
 // Lifecycle, all on the loop thread: Start() opens everything and listens; the caller runs the
@@ -11,8 +12,8 @@
 // Shutdown(), which stops the listeners, drains the writer (every queued proposal gets its
 // callback), lets the projections catch up with the commit index, and closes the databases.
 //
-// The node takes the concrete LibeventEnv only for the admin API's evhttp server
-// (admin/admin_server.h) and LibeventEnv::RunPending at shutdown; everything it is made of takes
+// The node takes the concrete LibeventEnv only for the evhttp servers (admin/admin_server.h,
+// webmail/webmail_server.h) and LibeventEnv::RunPending at shutdown; everything it is made of takes
 // Env&.
 
 #include <cstdint>
@@ -28,6 +29,7 @@
 #include "appliance/node_admin_backend.h"
 #include "appliance/node_services.h"
 #include "appliance/node_storage.h"
+#include "appliance/webmail/webmail_server.h"
 
 namespace lifeboat {
 
@@ -68,8 +70,10 @@ class Node {
     return *storage_->projections().routing_table;
   }
   DirectoryService& directory_service() { return services_->directory(); }
-  // SIGHUP: re-reads the TLS certificate and key.
-  Status ReloadTls() { return services_->ReloadTls(); }
+  // SIGHUP: re-reads the TLS certificate and key (SMTP, then the webmail).
+  Status ReloadTls();
+  // "" when [webmail] is not configured: "https://host:port/".
+  std::string webmail_url() const;
   // Started read-only on a full disk: `reopen` runs once, on the loop thread, when space has
   // returned; the owner then shuts this node down and starts a new one (cli/serve_command.cc).
   void OnReopenWanted(std::function<void()> reopen) { storage_->OnReopenWanted(std::move(reopen)); }
@@ -84,6 +88,7 @@ class Node {
   Node(const config::Config& config, LibeventEnv& env, Logger& logger);
   Status Open();
   Status StartAdmin();
+  Status StartWebmail();
   void CheckDrained();
 
   const config::Config config_;
@@ -97,6 +102,7 @@ class Node {
   std::string admin_token_;
   std::unique_ptr<admin::AdminRouter> admin_router_;
   std::unique_ptr<admin::AdminServer> admin_server_;
+  std::unique_ptr<webmail::WebmailServer> webmail_server_;
   std::function<void()> drained_;
   MonoTime drain_deadline_{};
   TimerId drain_timer_ = 0;

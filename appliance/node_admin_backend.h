@@ -19,6 +19,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "appliance/admin/admin_router.h"
 #include "appliance/admin/directory_actions.h"
@@ -74,6 +76,10 @@ class NodeAdminBackend final : public admin::AdminBackend {
   std::string RoutingStatusJson() override;
   void SetRoutingOverride(std::string scope, std::string mode, std::string operator_name,
                           std::string reason, ReadDone done) override;
+  void IssueBreakGlassCodes(std::string address_or_id, uint64_t count, ReadDone done) override;
+
+  // The projections applied `applied_index`: answers what waited for it (issued codes).
+  void NotifyApplied(uint64_t applied_index);
 
  private:
   // Runs `read` on the read executor and posts its result to `done`.
@@ -84,6 +90,8 @@ class NodeAdminBackend final : public admin::AdminBackend {
       std::function<Result<std::string>(const admin::MailboxQueries& queries)> query,
       ReadDone done);
   void RefreshGauges();
+  // Runs `then` once the projections applied `index` (now, if they already did).
+  void WhenApplied(uint64_t index, std::function<void()> then);
 
   const config::Config& config_;
   Env& env_;
@@ -98,6 +106,7 @@ class NodeAdminBackend final : public admin::AdminBackend {
   // backend is gone (it holds a weak_ptr).
   std::shared_ptr<admin::DirectoryActions> directory_actions_ =
       std::make_shared<admin::DirectoryActions>();
+  std::vector<std::pair<uint64_t, std::function<void()>>> applied_waiters_;
   std::unique_ptr<SerialExecutor> reads_;
   // Reads submitted and not yet finished; the executor's tasks decrement it.
   std::shared_ptr<std::atomic<size_t>> reads_queued_ = std::make_shared<std::atomic<size_t>>(0);

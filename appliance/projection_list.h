@@ -11,6 +11,8 @@
 
 #include "eventlog/projection.h"
 #include "eventlog/projection_runner.h"
+#include "modules/auth/auth_projection.h"
+#include "modules/auth/auth_view.h"
 #include "modules/directory/directory_projection.h"
 #include "modules/directory/directory_view.h"
 #include "modules/mailbox/mailbox_projection.h"
@@ -27,6 +29,10 @@ struct NodeProjections {
   // The routing table (relay or keep, per recipient) the routing projection keeps current.
   std::unique_ptr<routing::RoutingTable> routing_table;
   std::unique_ptr<routing::RoutingProjection> routing;
+  // What the webmail login reads (verifiers, activation codes, sessions); the auth projection
+  // keeps it current.
+  std::unique_ptr<auth::AuthView> auth_view;
+  std::unique_ptr<auth::AuthProjection> auth;
 
   // Non-owning, for ProjectionRunner::Open / Rebuild.
   std::vector<eventlog::Projection*> pointers() const;
@@ -35,8 +41,8 @@ struct NodeProjections {
 // `accepted_domains`: the domains we receive mail for ([smtp] domains).
 NodeProjections MakeProjections(const std::vector<std::string>& accepted_domains);
 
-// Refills the in-memory parts (the directory view, the routing table) from the stored state after
-// the runner opened. Corruption when a stored value does not parse.
+// Refills the in-memory parts (the directory view, the routing table, the auth view) from the
+// stored state after the runner opened. Corruption when a stored value does not parse.
 Status RestoreProjections(NodeProjections& projections, const eventlog::StateReader& state);
 
 }  // namespace lifeboat

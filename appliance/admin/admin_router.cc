@@ -9,6 +9,7 @@
 #include "appliance/admin/mailbox_queries.h"
 #include "appliance/admin/query_string.h"
 #include "appliance/json/json_writer.h"
+#include "modules/auth/auth_limits.h"
 
 namespace lifeboat::admin {
 
@@ -107,6 +108,9 @@ Result<std::string> RequiredText(std::string_view query, std::string_view name) 
   return std::move(**value);
 }
 
+// `lifeboat auth codes` without --count: a few, for a sheet handed to one person.
+constexpr uint64_t kAuthCodesDefault = 5;
+
 }  // namespace
 
 bool AdminRouter::Authorized(const AdminRequest& request) const {
@@ -132,6 +136,7 @@ const AdminRouter::Endpoint* AdminRouter::FindEndpoint(std::string_view path) {
       {"/v1/directory/action", "GET", &AdminRouter::HandleDirectoryAction},
       {"/v1/routing/status", "GET", &AdminRouter::HandleRoutingStatus},
       {"/v1/routing/override", "POST", &AdminRouter::HandleRoutingOverride},
+      {"/v1/auth/codes", "POST", &AdminRouter::HandleAuthCodes},
   };
   for (const Endpoint& endpoint : kEndpoints) {
     if (endpoint.path == path) return &endpoint;
@@ -348,6 +353,17 @@ AdminResponse AdminRouter::HandleRoutingOverride(const AdminRequest& request) {
         backend_.SetRoutingOverride(scope, mode, operator_name, reason, std::move(done));
       },
       JsonOk);
-}
+  AdminResponse AdminRouter::HandleAuthCodes(const AdminRequest& request) {
+    auto user = RequiredText(request.query, "user");
+    if (!user.ok()) return ErrorResponse(user.status());
+    auto count =
+        QueryLimit(request.query, "count", kAuthCodesDefault, auth::kBreakGlassCodesPerUserMax);
+    if (!count.ok()) return ErrorResponse(count.status());
+    return Later(
+        [this, user = *user, count = *count](AdminBackend::ReadDone done) {
+          backend_.IssueBreakGlassCodes(user, count, std::move(done));
+        },
+        NdJson);
+  }
 
 }  // namespace lifeboat::admin

@@ -131,6 +131,11 @@ class AdminBackend {
   virtual std::string RoutingStatusJson() = 0;
   virtual void SetRoutingOverride(std::string scope, std::string mode, std::string operator_name,
                                   std::string reason, ReadDone done) = 0;
+  // `lifeboat auth codes`: `count` break-glass activation codes for the user named by
+  // `address_or_id`, proposed as ActivationCodeIssued (their SHA-256 only); `done` gets one JSON
+  // line per code ({"user":...,"user_id":...,"code":...}) once they are applied, so that each
+  // code works when the operator reads it. NotFound: no such user.
+  virtual void IssueBreakGlassCodes(std::string address_or_id, uint64_t count, ReadDone done) = 0;
 };
 
 class AdminRouter {
@@ -167,6 +172,7 @@ class AdminRouter {
   AdminResponse HandleDirectoryAction(const AdminRequest& request);
   AdminResponse HandleRoutingStatus(const AdminRequest& request);
   AdminResponse HandleRoutingOverride(const AdminRequest& request);
+  AdminResponse HandleAuthCodes(const AdminRequest& request);
 
   AdminBackend& backend_;
   const std::string token_;

@@ -44,6 +44,7 @@ int MailboxCommand(const Args& args);
 int DirectoryCommand(const Args& args);
 int SimCommand(const Args& args);
 int RouteCommand(const Args& args);
+int AuthCommand(const Args& args);
 
 // Prints "lifeboat: <message>" on stderr and returns kExitError.
 int Fail(const std::string& message);

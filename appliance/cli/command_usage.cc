@@ -84,6 +84,12 @@ constexpr CommandUsage kCommands[] = {
      "  --reason TEXT   why (required: it goes into the log)\n"
      "  --scope SCOPE   all (default), domain:DOMAIN or group:DIRECTORY_ID\n"
      "  --operator NAME who (default $USER)\n"},
+    {"auth", "codes", "auth codes --user ADDRESS [--count N] [--json]",
+     "Break-glass activation codes for a user who never logged in to the webmail: print them and\n"
+     "hand them out on paper. The node keeps only their SHA-256; each works once, for 90 days.",
+     "  --user ADDRESS  the user's address (or directory id)\n"
+     "  --count N       how many codes (default 5, at most 10)\n"
+     "  --json          one JSON object per code\n"},
     {"demo", "", "demo [--data-dir DIR]",
      "Creates a demo data dir if needed (config, certificate, demo company) and serves it.",
      "  --data-dir DIR  an absolute path (default /var/lib/lifeboat-demo)\n", false},

@@ -20,6 +20,7 @@ namespace {
 // can be tried at once. Written as the CSV an administrator would import (csvde layout).
 constexpr std::string_view kDemoDomain = "lifeboat.example";
 constexpr std::string_view kDemoSmtpListen = "127.0.0.1:2525";
+constexpr std::string_view kDemoWebmailListen = "127.0.0.1:8443";
 constexpr std::string_view kDemoUsersCsv =
     "sAMAccountName,mail,displayName,givenName,sn,department,title,mobile,proxyAddresses,kind,"
     "members\n"
@@ -62,7 +63,9 @@ Status WriteDemoFiles(const std::string& data_dir, const std::string& config_pat
        << "\"\ndomains = [\"" << kDemoDomain << "\"]\n"
        << "# The demo has no disk reserve to speak of; an appliance keeps 1 GiB free.\n"
        << "disk_reserve_bytes = 67108864\n\n"
-       << "[directory]\nimport_file = \"" << users << "\"\n";
+       << "[directory]\nimport_file = \"" << users << "\"\n\n"
+       << "# HTTPS only, with the [tls] certificate (self-signed here: the browser will warn).\n"
+       << "[webmail]\nlisten = \"" << kDemoWebmailListen << "\"\n";
   file.close();
   if (!file) return Status::IoError("demo: cannot write " + config_path);
   return Status::Ok();
@@ -95,13 +98,16 @@ int DemoCommand(const Args& arguments) {
     if (error) self = "lifeboat";
     const std::string smtp =
         node.smtp_address().empty() ? "(no [smtp] section)" : node.smtp_address();
+    const std::string webmail =
+        node.webmail_url().empty() ? "(no [webmail] section)" : node.webmail_url();
     std::printf(
         "lifeboat demo: node %s of cluster %s\n"
         "  data dir   %s\n"
         "  SMTP       %s  (mail for alice, bob, carol, dave and sales @%s)\n"
         "  admin API  http://%s:%u  (token in %s/admin.token)\n"
-        "  webmail    not in this version yet\n"
+        "  webmail    %s  (JSON API; a first login needs an activation code)\n"
         "Try, in another terminal:\n"
+        "  %s auth codes --user alice@%s --count 1 --config %s\n"
         "  swaks --server %s --from someone@outside.example --to alice@%s\n"
         "  %s mailbox list alice@%s --config %s\n"
         "  %s status --config %s\n"
@@ -109,7 +115,8 @@ int DemoCommand(const Args& arguments) {
         "Stop with Ctrl-C.\n",
         config->node.id.c_str(), config->node.cluster_id.c_str(), data_dir.c_str(), smtp.c_str(),
         std::string(kDemoDomain).c_str(), config->admin.host.c_str(), node.admin_port(),
-        data_dir.c_str(), smtp.c_str(), std::string(kDemoDomain).c_str(), self.c_str(),
+        data_dir.c_str(), webmail.c_str(), self.c_str(), std::string(kDemoDomain).c_str(),
+        config_path.c_str(), smtp.c_str(), std::string(kDemoDomain).c_str(), self.c_str(),
         std::string(kDemoDomain).c_str(), config_path.c_str(), self.c_str(), config_path.c_str(),
         self.c_str(), config_path.c_str());
     std::fflush(stdout);

@@ -29,6 +29,7 @@ constexpr SectionParser kSections[] = {
     {"directory", &ParseDirectorySection},
     {"mailbox", &ParseMailboxSection},
     {"routing", &ParseRoutingSection},
+    {"webmail", &ParseWebmailSection},  // after "tls": it needs the certificate
 };
 
 }  // namespace

@@ -125,6 +125,14 @@ struct RoutingConfig {
   int64_t hold_down_ms = std::chrono::milliseconds(routing::kHoldDownDefault).count();
 };
 
+// [webmail]: HTTPS only, with the [tls] certificate.
+struct WebmailConfig {
+  bool enabled = false;
+  std::string host;
+  uint16_t port = 0;
+  std::string origin;  // empty: "https://<host>:<port>"
+};
+
 struct Config {
   std::string origin;  // the file it came from
   NodeConfig node;
@@ -136,6 +144,7 @@ struct Config {
   DirectoryConfig directory;
   MailboxConfig mailbox;
   RoutingConfig routing;
+  WebmailConfig webmail;
 };
 
 // Parses and validates. Errors are InvalidArgument with a one-line message starting "config: ".

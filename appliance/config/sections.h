@@ -17,5 +17,6 @@ Status ParseSmtpSection(ConfigSection& section, Config& config);
 Status ParseDirectorySection(ConfigSection& section, Config& config);
 Status ParseMailboxSection(ConfigSection& section, Config& config);
 Status ParseRoutingSection(ConfigSection& section, Config& config);
+Status ParseWebmailSection(ConfigSection& section, Config& config);
 
 }  // namespace lifeboat::config

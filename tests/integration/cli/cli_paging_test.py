@@ -58,11 +58,13 @@ COMMANDS = (
     ("route", "status"),
     ("route", "force"),
     ("route", "auto"),
+    ("auth",),
+    ("auth", "codes"),
     ("demo",),
     ("sim",),
     ("version",),
 )
-COMMANDS_WITH_SUBCOMMANDS = {"log", "mailbox", "directory", "route"}
+COMMANDS_WITH_SUBCOMMANDS = {"log", "mailbox", "directory", "route", "auth"}
 
 
 def run(arguments, timeout_seconds=node_module.CLI_TIMEOUT_SECONDS):

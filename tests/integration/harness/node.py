@@ -68,11 +68,12 @@ class LifeboatNode:
 
     `smtp` adds or overrides [smtp] keys (limits); `data_dir` defaults to workdir/data;
     `wrapper` is a command prefix (["fiu-run", "-x", ...]) for `serve` only; `sections` adds
-    whole sections ({"routing": {...}}) after the others.
+    whole sections ({"routing": {...}}) after the others; `webmail` adds a [webmail] HTTPS
+    listener on a free port (webmail_port, webmail_origin) with the [tls] files.
     """
 
     def __init__(self, binary, workdir, smtp=None, users=DEFAULT_USERS, data_dir=None,
-                 wrapper=(), node_id="n1", sections=None):
+                 wrapper=(), node_id="n1", sections=None, webmail=False):
         self.binary = os.path.abspath(binary)
         if not os.access(self.binary, os.X_OK):
             raise AssertionError(f"lifeboat binary not found or not executable: {self.binary}")
@@ -84,10 +85,13 @@ class LifeboatNode:
         self.users_path = os.path.join(workdir, "users.csv")
         self.smtp_port = ports.free_port()
         self.admin_port = ports.free_port()
+        self.webmail_port = ports.free_port() if webmail else None
+        self.webmail_origin = f"https://127.0.0.1:{self.webmail_port}" if webmail else None
         self.process = None
         self.starts = 0
         self._write_users(users)
         certificate, private_key = tls_cert.make_self_signed(workdir)
+        self.certificate = certificate
         smtp_section = {
             "listen": f"127.0.0.1:{self.smtp_port}",
             "hostname": SMTP_HOSTNAME,
@@ -103,6 +107,8 @@ class LifeboatNode:
             + _toml_section("directory", {"import_file": self.users_path}))
         for name, values in (sections or {}).items():
             config += _toml_section(name, values)
+        if webmail:
+            config += _toml_section("webmail", {"listen": f"127.0.0.1:{self.webmail_port}"})
         with open(self.config_path, "w", encoding="utf-8") as out:
             out.write(config)
 

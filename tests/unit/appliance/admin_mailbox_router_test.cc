@@ -86,6 +86,9 @@ class RecordingBackend : public testing::ImmediateReadsBackend {
                           ReadDone done) override {
     done(Status::FailedPrecondition("routing is not configured"));
   }
+  void IssueBreakGlassCodes(std::string, uint64_t, ReadDone done) override {
+    done(Status::NotFound("no such user"));
+  }
 
   std::string last_address;
   std::string last_folder;

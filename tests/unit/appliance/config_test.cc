@@ -145,7 +145,7 @@ TEST_F(ConfigTest, UnknownSectionIsAnError) {
   EXPECT_EQ(
       ErrorOf(Good() + "[smtpp]\nport = 25\n"),
       "config: [smtpp]: unknown section (known sections: node, admin, log, tls, eventlog, smtp, "
-      "directory, mailbox, routing)");
+      "directory, mailbox, routing, webmail)");
 }
 
 // [smtp] and [directory]: the relay rules and the recipient domains must parse, or the node
@@ -229,6 +229,38 @@ TEST_F(ConfigTest, CertificateWithoutKey) {
   EXPECT_EQ(ErrorOf(Replace(Good(), "private_key = \"" + key_ + "\"\n", "")),
             "config: tls.private_key: missing, expected an absolute path to a readable PEM "
             "private key");
+}
+
+TEST_F(ConfigTest, WebmailSectionParses) {
+  Result<Config> config = ParseConfig(
+      Good() + "[webmail]\nlisten = \"0.0.0.0:8443\"\norigin = \"https://mail.acme.test\"\n",
+      "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->webmail.enabled);
+  EXPECT_EQ(config->webmail.host, "0.0.0.0");
+  EXPECT_EQ(config->webmail.port, 8443);
+  EXPECT_EQ(config->webmail.origin, "https://mail.acme.test");
+}
+
+TEST_F(ConfigTest, NoWebmailSectionMeansNoWebmail) {
+  Result<Config> config = ParseConfig(Good(), "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_FALSE(config->webmail.enabled);
+}
+
+TEST_F(ConfigTest, WebmailNeedsTheTlsCertificate) {
+  std::string text = Replace(Good(), "certificate = \"" + certificate_ + "\"\n", "");
+  text = Replace(text, "private_key = \"" + key_ + "\"\n", "");
+  EXPECT_EQ(ErrorOf(text + "[webmail]\nlisten = \"127.0.0.1:8443\"\n"),
+            "config: webmail.listen = \"127.0.0.1:8443\": the webmail serves HTTPS only: set "
+            "[tls] certificate and private_key, expected HOST:PORT (0.0.0.0:443, [::]:8443)");
+}
+
+TEST_F(ConfigTest, WebmailOriginMustBeHttps) {
+  EXPECT_NE(ErrorOf(Good() + "[webmail]\nlisten = \"127.0.0.1:8443\"\norigin = "
+                             "\"http://mail.acme.test\"\n")
+                .find("webmail.origin"),
+            std::string::npos);
 }
 
 TEST_F(ConfigTest, BatchBytesOutOfRange) {

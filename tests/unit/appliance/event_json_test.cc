@@ -47,6 +47,34 @@ TEST(EventJsonTest, OtherEventsUseProtoFieldNames) {
             "\"mode\":\"ROUTING_MODE_CONTINUITY\"}}");
 }
 
+TEST(EventJsonTest, TotpSecretIsRedacted) {
+  events::Event event;
+  event.mutable_auth()->mutable_totp_enrolled()->set_user_id("u1");
+  event.mutable_auth()->mutable_totp_enrolled()->set_secret("12345678901234567890");
+  auto json = RecordToJson(Record(3, event));
+  ASSERT_TRUE(json.ok()) << json.status().ToString();
+  EXPECT_EQ(*json,
+            "{\"index\":\"3\",\"term\":\"1\",\"auth\":{\"totp_enrolled\":"
+            "{\"secret\":\"[redacted]\",\"user_id\":\"u1\"}}}");
+  // Neither the bytes nor their base64 form ("MTIzNDU2...") leak.
+  EXPECT_EQ(json->find("MTIzNDU2Nzg5"), std::string::npos);
+}
+
+TEST(EventJsonTest, CachedVerifierIsRedacted) {
+  events::Event event;
+  auto* cached = event.mutable_auth()->mutable_credential_cached();
+  cached->set_user_id("u2");
+  cached->set_verifier_phc("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
+  cached->set_source(auth::CREDENTIAL_SOURCE_ACTIVATION);
+  auto json = RecordToJson(Record(4, event));
+  ASSERT_TRUE(json.ok()) << json.status().ToString();
+  EXPECT_EQ(*json,
+            "{\"index\":\"4\",\"term\":\"1\",\"auth\":{\"credential_cached\":"
+            "{\"verifier_phc\":\"[redacted]\",\"user_id\":\"u2\","
+            "\"source\":\"CREDENTIAL_SOURCE_ACTIVATION\"}}}");
+  EXPECT_EQ(json->find("argon2id"), std::string::npos);
+}
+
 TEST(EventJsonTest, UnparseablePayloadIsCorruptionNamingTheIndex) {
   eventlog::LogRecord record;
   record.index = 9;

@@ -81,6 +81,9 @@ class FakeBackend : public ImmediateReadsBackend {
     done(std::string("{\"index\":\"7\"}"));
   }
   std::string last_override;
+  void IssueBreakGlassCodes(std::string, uint64_t, ReadDone done) override {
+    done(Status::NotFound("no such user"));
+  }
   uint64_t commit_index = 0;
   uint64_t log_last_index = 0;
   uint64_t applied_index = 0;
