@@ -292,79 +292,81 @@ void NodeAdminBackend::SetRoutingOverride(std::string scope, std::string mode,
         (*shared_done)(json::ObjectWriter().Uint("index", *index).Finish());
       });
   if (!started.ok()) (*shared_done)(started);
-  void NodeAdminBackend::IssueBreakGlassCodes(std::string address_or_id, uint64_t count,
-                                              ReadDone done) {
-    const directory::DirectoryView& directory = *storage_.projections().directory_view;
-    auto entry = directory.FindByAddress(address_or_id);
-    if (!entry.has_value()) entry = directory.FindById(address_or_id);
-    if (!entry.has_value()) {
-      done(Status::NotFound("no user " + address_or_id + " in the directory"));
-      return;
-    }
-    auto batch = auth::GenerateBreakGlassCodes(env_, {entry->id()}, count, env_.WallNow(),
-                                               "operator (admin API)");
-    if (!batch.ok()) {
-      done(batch.status());
-      return;
-    }
-    std::string lines;
-    for (const auth::BreakGlassLine& line : batch->lines) {
-      lines += "{\"user\":";
-      json::AppendQuoted(lines, entry->primary_address());
-      lines += ",\"user_id\":";
-      json::AppendQuoted(lines, line.user_id);
-      lines += ",\"code\":";
-      json::AppendQuoted(lines, line.code);
-      lines += "}\n";
-    }
-    // Answered once every proposal came back (in order: the last index covers them all) and the
-    // auth view shows the codes; a failed proposal fails the whole sheet (its codes may be
-    // unusable).
-    struct Progress {
-      size_t remaining = 0;
-      uint64_t last_index = 0;
-      Status failure = Status::Ok();
-    };
-    auto progress = std::make_shared<Progress>();
-    progress->remaining = batch->events.size();
-    auto finish = std::make_shared<ReadDone>(std::move(done));
-    for (const auth::ActivationCodeIssued& issued : batch->events) {
-      auth::AuthEvent change;
-      *change.mutable_activation_code_issued() = issued;
-      storage_.proposer().Propose(auth::AuthEventOf(std::move(change)),
-                                  [this, progress, finish, lines](Result<uint64_t> index) {
-                                    if (index.ok()) {
-                                      progress->last_index = std::max(progress->last_index, *index);
-                                    } else if (progress->failure.ok()) {
-                                      progress->failure = index.status();
-                                    }
-                                    if (--progress->remaining > 0) return;
-                                    if (!progress->failure.ok()) {
-                                      (*finish)(progress->failure);
-                                      return;
-                                    }
-                                    WhenApplied(progress->last_index,
-                                                [finish, lines] { (*finish)(lines); });
-                                  });
-    }
-  }
+}
 
-  void NodeAdminBackend::WhenApplied(uint64_t index, std::function<void()> then) {
-    if (storage_.applied_index() >= index) {
-      then();
-      return;
-    }
-    applied_waiters_.emplace_back(index, std::move(then));
+void NodeAdminBackend::IssueBreakGlassCodes(std::string address_or_id, uint64_t count,
+                                            ReadDone done) {
+  const directory::DirectoryView& directory = *storage_.projections().directory_view;
+  auto entry = directory.FindByAddress(address_or_id);
+  if (!entry.has_value()) entry = directory.FindById(address_or_id);
+  if (!entry.has_value()) {
+    done(Status::NotFound("no user " + address_or_id + " in the directory"));
+    return;
   }
+  auto batch = auth::GenerateBreakGlassCodes(env_, {entry->id()}, count, env_.WallNow(),
+                                             "operator (admin API)");
+  if (!batch.ok()) {
+    done(batch.status());
+    return;
+  }
+  std::string lines;
+  for (const auth::BreakGlassLine& line : batch->lines) {
+    lines += "{\"user\":";
+    json::AppendQuoted(lines, entry->primary_address());
+    lines += ",\"user_id\":";
+    json::AppendQuoted(lines, line.user_id);
+    lines += ",\"code\":";
+    json::AppendQuoted(lines, line.code);
+    lines += "}\n";
+  }
+  // Answered once every proposal came back (in order: the last index covers them all) and the
+  // auth view shows the codes; a failed proposal fails the whole sheet (its codes may be
+  // unusable).
+  struct Progress {
+    size_t remaining = 0;
+    uint64_t last_index = 0;
+    Status failure = Status::Ok();
+  };
+  auto progress = std::make_shared<Progress>();
+  progress->remaining = batch->events.size();
+  auto finish = std::make_shared<ReadDone>(std::move(done));
+  for (const auth::ActivationCodeIssued& issued : batch->events) {
+    auth::AuthEvent change;
+    *change.mutable_activation_code_issued() = issued;
+    storage_.proposer().Propose(auth::AuthEventOf(std::move(change)),
+                                [this, progress, finish, lines](Result<uint64_t> index) {
+                                  if (index.ok()) {
+                                    progress->last_index = std::max(progress->last_index, *index);
+                                  } else if (progress->failure.ok()) {
+                                    progress->failure = index.status();
+                                  }
+                                  if (--progress->remaining > 0) return;
+                                  if (!progress->failure.ok()) {
+                                    (*finish)(progress->failure);
+                                    return;
+                                  }
+                                  WhenApplied(progress->last_index,
+                                              [finish, lines] { (*finish)(lines); });
+                                });
+  }
+}
 
-  void NodeAdminBackend::NotifyApplied(uint64_t applied_index) {
-    std::vector<std::function<void()>> ready;
-    std::erase_if(applied_waiters_, [&](auto& waiter) {
-      if (waiter.first > applied_index) return false;
-      ready.push_back(std::move(waiter.second));
-      return true;
-    });
-    for (auto& then : ready) then();
+void NodeAdminBackend::WhenApplied(uint64_t index, std::function<void()> then) {
+  if (storage_.applied_index() >= index) {
+    then();
+    return;
   }
+  applied_waiters_.emplace_back(index, std::move(then));
+}
+
+void NodeAdminBackend::NotifyApplied(uint64_t applied_index) {
+  std::vector<std::function<void()>> ready;
+  std::erase_if(applied_waiters_, [&](auto& waiter) {
+    if (waiter.first > applied_index) return false;
+    ready.push_back(std::move(waiter.second));
+    return true;
+  });
+  for (auto& then : ready) then();
+}
 
 }  // namespace lifeboat

@@ -353,17 +353,19 @@ AdminResponse AdminRouter::HandleRoutingOverride(const AdminRequest& request) {
         backend_.SetRoutingOverride(scope, mode, operator_name, reason, std::move(done));
       },
       JsonOk);
-  AdminResponse AdminRouter::HandleAuthCodes(const AdminRequest& request) {
-    auto user = RequiredText(request.query, "user");
-    if (!user.ok()) return ErrorResponse(user.status());
-    auto count =
-        QueryLimit(request.query, "count", kAuthCodesDefault, auth::kBreakGlassCodesPerUserMax);
-    if (!count.ok()) return ErrorResponse(count.status());
-    return Later(
-        [this, user = *user, count = *count](AdminBackend::ReadDone done) {
-          backend_.IssueBreakGlassCodes(user, count, std::move(done));
-        },
-        NdJson);
-  }
+}
+
+AdminResponse AdminRouter::HandleAuthCodes(const AdminRequest& request) {
+  auto user = RequiredText(request.query, "user");
+  if (!user.ok()) return ErrorResponse(user.status());
+  auto count =
+      QueryLimit(request.query, "count", kAuthCodesDefault, auth::kBreakGlassCodesPerUserMax);
+  if (!count.ok()) return ErrorResponse(count.status());
+  return Later(
+      [this, user = *user, count = *count](AdminBackend::ReadDone done) {
+        backend_.IssueBreakGlassCodes(user, count, std::move(done));
+      },
+      NdJson);
+}
 
 }  // namespace lifeboat::admin
