@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "eventlog/proposal_payload.h"
+
 namespace lifeboat::eventlog {
 
 SingleNodeProposer::SingleNodeProposer(Env& env, GroupCommitWriter& writer, std::string node_id)
@@ -26,27 +28,12 @@ void SingleNodeProposer::AddCommitListener(CommitListener listener) {
 
 void SingleNodeProposer::Propose(events::Event event, Done done) {
   LB_CHECK(done != nullptr);
-  event.set_timestamp_unix_micros(env_.WallNow().count());
-  event.set_node_id(node_id_);
-  event.clear_index();
-  event.clear_term();
-  const size_t bytes = event.ByteSizeLong();
-  if (bytes > kLogRecordPayloadBytesMax) {
-    env_.Post([done = std::move(done), bytes] {
-      done(Status::InvalidArgument("propose: event of " + std::to_string(bytes) +
-                                   " bytes exceeds the limit of " +
-                                   std::to_string(kLogRecordPayloadBytesMax)));
-    });
+  Result<std::string> payload = EncodeProposal(std::move(event), node_id_, env_.WallNow());
+  if (!payload.ok()) {
+    env_.Post([done = std::move(done), error = payload.status()] { done(error); });
     return;
   }
-  std::string payload;
-  if (!event.SerializeToString(&payload)) {
-    env_.Post([done = std::move(done)] {
-      done(Status::InvalidArgument("propose: the event could not be serialized"));
-    });
-    return;
-  }
-  writer_.Append(kSingleNodeTerm, std::move(payload), std::move(done));
+  writer_.Append(kSingleNodeTerm, std::move(*payload), std::move(done));
 }
 
 }  // namespace lifeboat::eventlog

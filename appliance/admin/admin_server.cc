@@ -14,6 +14,7 @@
 #include <iterator>
 
 #include "appliance/env/check.h"
+#include "appliance/net/evhttp_support.h"
 
 namespace lifeboat::admin {
 
@@ -40,33 +41,6 @@ std::string ReasonPhrase(int status) {
     default:
       return "Internal Server Error";
   }
-}
-
-std::string MethodName(evhttp_cmd_type command) {
-  switch (command) {
-    case EVHTTP_REQ_GET:
-      return "GET";
-    case EVHTTP_REQ_POST:
-      return "POST";
-    case EVHTTP_REQ_HEAD:
-      return "HEAD";
-    case EVHTTP_REQ_PUT:
-      return "PUT";
-    case EVHTTP_REQ_DELETE:
-      return "DELETE";
-    default:
-      return "OTHER";
-  }
-}
-
-uint16_t BoundPort(evutil_socket_t fd) {
-  sockaddr_storage address{};
-  socklen_t length = sizeof(address);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
-  if (address.ss_family == AF_INET) {
-    return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
-  }
-  return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
 }
 
 void Send(evhttp_request* request, const AdminResponse& response) {
@@ -217,7 +191,7 @@ void AdminServer::Forget(std::list<Waiter>::iterator waiter) {
 void AdminServer::OnRequest(evhttp_request* request, void* arg) {
   auto* server = static_cast<AdminServer*>(arg);
   AdminRequest admin_request;
-  admin_request.method = MethodName(evhttp_request_get_command(request));
+  admin_request.method = HttpMethodName(evhttp_request_get_command(request));
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
   const char* path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
   const char* query = uri != nullptr ? evhttp_uri_get_query(uri) : nullptr;

@@ -17,6 +17,7 @@
 #include <variant>
 
 #include "appliance/env/check.h"
+#include "appliance/net/evhttp_support.h"
 #include "modules/webmail/webmail_limits.h"
 
 namespace lifeboat::webmail {
@@ -27,37 +28,6 @@ namespace {
 constexpr size_t kHeadersBytesMax = 16 * 1024;
 // A request slower than this (headers or body) is dropped: slowloris.
 constexpr int kRequestTimeoutSeconds = 30;
-
-uint16_t BoundPort(evutil_socket_t fd) {
-  sockaddr_storage address{};
-  socklen_t length = sizeof(address);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
-  if (address.ss_family == AF_INET) {
-    return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
-  }
-  return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
-}
-
-std::string MethodName(evhttp_cmd_type command) {
-  switch (command) {
-    case EVHTTP_REQ_GET:
-      return "GET";
-    case EVHTTP_REQ_POST:
-      return "POST";
-    case EVHTTP_REQ_HEAD:
-      return "HEAD";
-    case EVHTTP_REQ_PUT:
-      return "PUT";
-    case EVHTTP_REQ_DELETE:
-      return "DELETE";
-    case EVHTTP_REQ_OPTIONS:
-      return "OPTIONS";
-    case EVHTTP_REQ_PATCH:
-      return "PATCH";
-    default:
-      return "OTHER";
-  }
-}
 
 // One TLS bufferevent per accepted connection, from the current context (evhttp_set_bevcb).
 bufferevent* NewTlsBufferevent(event_base* base, void* arg) {
@@ -73,7 +43,7 @@ bufferevent* NewTlsBufferevent(event_base* base, void* arg) {
 
 HttpRequest CopyRequest(evhttp_request* request) {
   HttpRequest copy;
-  copy.method = MethodName(evhttp_request_get_command(request));
+  copy.method = HttpMethodName(evhttp_request_get_command(request));
   const char* uri = evhttp_request_get_uri(request);
   copy.target = uri != nullptr ? uri : "/";
   evkeyvalq* headers = evhttp_request_get_input_headers(request);

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "eventlog/log_store.h"
+#include "eventlog/proposal_payload.h"
 
 namespace lifeboat::eventlog::raft {
 
@@ -23,27 +23,12 @@ void RaftProposer::AddCommitListener(CommitListener listener) {
 
 void RaftProposer::Propose(events::Event event, Done done) {
   LB_CHECK(done != nullptr);
-  event.set_timestamp_unix_micros(env_.WallNow().count());
-  event.set_node_id(node_id_);
-  event.clear_index();
-  event.clear_term();
-  const size_t bytes = event.ByteSizeLong();
-  if (bytes > kLogRecordPayloadBytesMax) {
-    env_.Post([done = std::move(done), bytes] {
-      done(Status::InvalidArgument("propose: event of " + std::to_string(bytes) +
-                                   " bytes exceeds the limit of " +
-                                   std::to_string(kLogRecordPayloadBytesMax)));
-    });
+  Result<std::string> payload = EncodeProposal(std::move(event), node_id_, env_.WallNow());
+  if (!payload.ok()) {
+    env_.Post([done = std::move(done), error = payload.status()] { done(error); });
     return;
   }
-  std::string payload;
-  if (!event.SerializeToString(&payload)) {
-    env_.Post([done = std::move(done)] {
-      done(Status::InvalidArgument("propose: the event could not be serialized"));
-    });
-    return;
-  }
-  node_.Propose(std::move(payload), std::move(done));
+  node_.Propose(std::move(*payload), std::move(done));
 }
 
 }  // namespace lifeboat::eventlog::raft

@@ -112,7 +112,8 @@ TEST_F(ServeIntegrationTest, ServesStatusStopsOnSigtermAndRefusesAnotherCluster)
 TEST_F(ServeIntegrationTest, LogCommandsReadOfflineAndThroughTheRunningNode) {
   std::string config = WriteConfig("acme");
   {
-    // A log written before: three routing events (the node has no event source of its own yet).
+    // A log written before: three operator drills, each a valid RoutingChanged (the routing
+    // projection folds them at start and refuses a change without a scope or a mode).
     std::filesystem::create_directories(dir_ + "/data");
     lifeboat::eventlog::LogStoreOptions options;
     options.path = dir_ + "/data/log";
@@ -122,7 +123,13 @@ TEST_F(ServeIntegrationTest, LogCommandsReadOfflineAndThroughTheRunningNode) {
     for (uint64_t index = 1; index <= 3; ++index) {
       lifeboat::events::Event event;
       event.set_node_id("n1");
-      event.mutable_routing_changed()->set_reason("drill " + std::to_string(index));
+      lifeboat::events::RoutingChanged* change = event.mutable_routing_changed();
+      change->set_scope("all");
+      change->set_mode(index % 2 == 1 ? lifeboat::events::ROUTING_MODE_CONTINUITY
+                                      : lifeboat::events::ROUTING_MODE_NORMAL);
+      change->set_forced_by_operator(true);
+      change->set_operator_name("test");
+      change->set_reason("drill " + std::to_string(index));
       lifeboat::eventlog::LogRecord record{index, 1, ""};
       ASSERT_TRUE(event.SerializeToString(&record.payload));
       records.push_back(record);
