@@ -126,17 +126,25 @@ TEST(LogStoreRaftStorageTest, SnapshotCompactsAndIsLoadedBack) {
   EXPECT_EQ(store->last_index(), 21u);
 }
 
-TEST(LogStoreRaftStorageTest, ThreeNodesOnLevelDbCommitAndARestartedNodeCatchesUp) {
+// One LevelDB log per node id, kept across the node's restarts; a restart reopens it, so only
+// what was synced comes back.
+struct LevelDbDisks {
   std::map<uint64_t, std::unique_ptr<TempDir>> dirs;
   std::map<uint64_t, std::unique_ptr<LogStore>> stores;
-  testing::ClusterOptions options;
-  options.open_storage = [&](Env& env, uint64_t id) -> std::unique_ptr<RaftStorage> {
+
+  std::unique_ptr<RaftStorage> Open(Env& env, uint64_t id) {
     if (!dirs.contains(id)) dirs[id] = std::make_unique<TempDir>();
-    // A restart reopens the LevelDB: only what was synced comes back.
     stores[id].reset();
     stores[id] = OpenStore(*dirs[id]);
     return std::make_unique<LogStoreRaftStorage>(env, *stores[id]);
-  };
+  }
+};
+
+TEST(LogStoreRaftStorageTest, ThreeNodesOnLevelDbCommitAndARestartedNodeCatchesUp) {
+  LevelDbDisks disks;
+  auto& stores = disks.stores;
+  testing::ClusterOptions options;
+  options.open_storage = [&](Env& env, uint64_t id) { return disks.Open(env, id); };
   testing::Cluster cluster(options);
   ASSERT_TRUE(
       cluster.RunUntil([&] { return cluster.Leader().has_value(); }, std::chrono::seconds(5)));
@@ -159,17 +167,12 @@ TEST(LogStoreRaftStorageTest, ThreeNodesOnLevelDbCommitAndARestartedNodeCatchesU
 }
 
 TEST(LogStoreRaftStorageTest, FollowerFarBehindInstallsASnapshotOnLevelDb) {
-  std::map<uint64_t, std::unique_ptr<TempDir>> dirs;
-  std::map<uint64_t, std::unique_ptr<LogStore>> stores;
+  LevelDbDisks disks;
+  auto& stores = disks.stores;
   testing::ClusterOptions options;
   options.snapshot_threshold = 8;
   options.snapshot_trailing = 2;
-  options.open_storage = [&](Env& env, uint64_t id) -> std::unique_ptr<RaftStorage> {
-    if (!dirs.contains(id)) dirs[id] = std::make_unique<TempDir>();
-    stores[id].reset();
-    stores[id] = OpenStore(*dirs[id]);
-    return std::make_unique<LogStoreRaftStorage>(env, *stores[id]);
-  };
+  options.open_storage = [&](Env& env, uint64_t id) { return disks.Open(env, id); };
   testing::Cluster cluster(options);
   ASSERT_TRUE(
       cluster.RunUntil([&] { return cluster.Leader().has_value(); }, std::chrono::seconds(5)));
