@@ -7,16 +7,20 @@
 // node then starts below its reserve (refusing new mail, serving reads) and puts the ballast back
 // once the space has returned (DiskReserve's periodic check).
 //
-// The file is allocated with fallocate(2), so its blocks are really taken (a sparse file would
-// free nothing when deleted), and synced with its directory, so a crash cannot lose it silently.
-// Loop thread only.
+// On the real disk the file is allocated with fallocate(2), so its blocks are really taken (a
+// sparse file would free nothing when deleted), and synced with its directory, so a crash cannot
+// lose it silently. On an injected disk (the simulator's, a fault-injection test's: a
+// leveldb::Env) it is written as zeros through that Env and synced the same way, so that nothing
+// in a simulation touches the real file system. Loop thread only.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "appliance/env/status.h"
+#include "leveldb/env.h"
 
 namespace lifeboat {
 
@@ -25,10 +29,16 @@ inline constexpr std::string_view kBallastFileName = "BALLAST";
 // whole version (about 100 bytes per table), CURRENT, the info LOG, an empty WAL; rounded up.
 inline constexpr uint64_t kLevelDbOpenMetadataBytes = 1u << 20;
 
+// How a directory's entries are made durable on an injected disk (NodeStorageOptions).
+using SyncDirectoryFunction = std::function<leveldb::Status(const std::string& directory)>;
+
 class Ballast {
  public:
   // `bytes` == 0: no ballast is kept (an existing file is left alone, and released when needed).
-  Ballast(std::string data_dir, uint64_t bytes);
+  // `disk` null: the real file system. Otherwise the injected disk and its directory sync, which
+  // must outlive the ballast.
+  Ballast(std::string data_dir, uint64_t bytes, leveldb::Env* disk = nullptr,
+          SyncDirectoryFunction sync_directory = nullptr);
 
   const std::string& path() const { return path_; }
   uint64_t bytes() const { return bytes_; }
@@ -40,14 +50,20 @@ class Ballast {
   Status Release();
 
  private:
+  Status CreateOnInjectedDisk(const std::string& partial);
+  Status SyncDataDir();
+
   std::string data_dir_;
   std::string path_;
   uint64_t bytes_;
+  leveldb::Env* disk_;
+  SyncDirectoryFunction sync_directory_;
 };
 
 // Free space opening the LevelDBs in `directories` may write: every WAL in them is replayed into
 // a table of about its size (a preallocated WAL counts whole: an overestimate), plus
 // kLevelDbOpenMetadataBytes each. A directory that does not exist counts as metadata only.
-uint64_t BytesToOpenLevelDbs(const std::vector<std::string>& directories);
+// `disk` is the Env the stores open on (the real one, or an injected disk).
+uint64_t BytesToOpenLevelDbs(leveldb::Env& disk, const std::vector<std::string>& directories);
 
 }  // namespace lifeboat

@@ -37,6 +37,7 @@ Status CreatePrivateDirectory(const std::string& path) {
 NodeStorage::NodeStorage(NodeStorageOptions options, Env& env, Logger& logger)
     : options_(std::move(options)), env_(env), logger_(logger) {
   LB_CHECK(options_.leveldb_env != nullptr || options_.wal_file_system == nullptr);
+  LB_CHECK(options_.leveldb_env == nullptr || options_.sync_directory != nullptr);
 }
 
 NodeStorage::~NodeStorage() {

@@ -24,11 +24,15 @@ void NodeStorage::PrepareDiskForOpen() {
   }
   disk_reserve_ = std::make_unique<DiskReserve>(env_, options_.free_bytes, options_.store_bytes,
                                                 options_.disk_reserve_bytes);
-  ballast_ = std::make_unique<Ballast>(data_dir, options_.disk_ballast_bytes);
+  // An injected disk holds the ballast too: nothing in a simulation touches the real files.
+  ballast_ = options_.leveldb_env == nullptr
+                 ? std::make_unique<Ballast>(data_dir, options_.disk_ballast_bytes)
+                 : std::make_unique<Ballast>(data_dir, options_.disk_ballast_bytes,
+                                             options_.leveldb_env, options_.sync_directory);
   const std::vector<std::string> store_dirs = StoreDirs();
   Result<uint64_t> free_bytes = options_.free_bytes();
   if (!free_bytes.ok()) return;  // opening will say what is wrong with the data dir
-  const uint64_t needed = BytesToOpenLevelDbs(store_dirs);
+  const uint64_t needed = BytesToOpenLevelDbs(*BaseLevelDbEnv(), store_dirs);
   if (*free_bytes >= needed || !ballast_->present()) return;
   Status released = ballast_->Release();
   if (!released.ok()) {
@@ -97,7 +101,7 @@ bool NodeStorage::NoSpaceToOpen(const Status& failure) const {
   if (failure.code() != StatusCode::kIoError) return false;
   if (failure.message().find(std::strerror(ENOSPC)) != std::string::npos) return true;
   Result<uint64_t> free_bytes = options_.free_bytes();
-  return free_bytes.ok() && *free_bytes < BytesToOpenLevelDbs(StoreDirs());
+  return free_bytes.ok() && *free_bytes < BytesToOpenLevelDbs(*BaseLevelDbEnv(), StoreDirs());
 }
 
 leveldb::Env* NodeStorage::EnterReadOnlyMode(const Status& failure) {
@@ -117,7 +121,8 @@ leveldb::Env* NodeStorage::EnterReadOnlyMode(const Status& failure) {
 void NodeStorage::MaybeRequestReopen() {
   if (read_only_env_ == nullptr || reopen_requested_ || reopen_ == nullptr) return;
   Result<uint64_t> free_bytes = options_.free_bytes();
-  const uint64_t needed = BytesToOpenLevelDbs(StoreDirs()) + disk_reserve_->figures().reserve_bytes;
+  const uint64_t needed =
+      BytesToOpenLevelDbs(*BaseLevelDbEnv(), StoreDirs()) + disk_reserve_->figures().reserve_bytes;
   if (!free_bytes.ok() || *free_bytes < needed) return;
   reopen_requested_ = true;
   logger_.Info(kComponent, "space returned: reopening the data dir for writing",

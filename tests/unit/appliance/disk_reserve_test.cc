@@ -6,10 +6,12 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <leveldb/helpers/memenv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -174,7 +176,46 @@ TEST_F(BallastTest, OpeningNeedsTheWalsPlusMetadata) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(ftruncate(fd, 7000), 0);
   close(fd);
-  EXPECT_EQ(BytesToOpenLevelDbs({log, dir_ + "/state"}), 5000 + 2 * kLevelDbOpenMetadataBytes);
+  EXPECT_EQ(BytesToOpenLevelDbs(*leveldb::Env::Default(), {log, dir_ + "/state"}),
+            5000 + 2 * kLevelDbOpenMetadataBytes);
+}
+
+// On an injected disk (the simulator's) the ballast and the open-size estimate go through that
+// disk only: the real file system under the same path is never touched.
+TEST_F(BallastTest, InjectedDiskHoldsTheBallastAndNothingTouchesTheRealFiles) {
+  std::unique_ptr<leveldb::Env> disk(leveldb::NewMemEnv(leveldb::Env::Default()));
+  const std::string data_dir = dir_ + "/simulated";
+  ASSERT_TRUE(disk->CreateDir(data_dir).ok());
+  std::vector<std::string> synced;
+  Ballast ballast(data_dir, 3 * kMiB + 5, disk.get(), [&synced](const std::string& directory) {
+    synced.push_back(directory);
+    return leveldb::Status::OK();
+  });
+  ASSERT_TRUE(ballast.Create().ok());
+  EXPECT_TRUE(ballast.present());
+  uint64_t size = 0;
+  ASSERT_TRUE(disk->GetFileSize(ballast.path(), &size).ok());
+  EXPECT_EQ(size, 3 * kMiB + 5);
+  EXPECT_EQ(synced, std::vector<std::string>{data_dir});
+  struct stat info {};
+  EXPECT_NE(stat(data_dir.c_str(), &info), 0) << "the real file system was written";
+
+  const std::string log = data_dir + "/log";
+  ASSERT_TRUE(disk->CreateDir(log).ok());
+  std::unique_ptr<leveldb::WritableFile> wal;
+  {
+    leveldb::WritableFile* raw = nullptr;
+    ASSERT_TRUE(disk->NewWritableFile(log + "/000005.log", &raw).ok());
+    wal.reset(raw);
+  }
+  ASSERT_TRUE(wal->Append(std::string(4000, 'x')).ok());
+  ASSERT_TRUE(wal->Close().ok());
+  EXPECT_EQ(BytesToOpenLevelDbs(*disk, {log, data_dir + "/state"}),
+            4000 + 2 * kLevelDbOpenMetadataBytes);
+
+  ASSERT_TRUE(ballast.Release().ok());
+  EXPECT_FALSE(ballast.present());
+  EXPECT_EQ(synced.size(), 2u);
 }
 
 TEST_F(BallastTest, AllocatedBytesCountsRealBlocksAndStopsOnceEnough) {
