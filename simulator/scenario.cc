@@ -24,7 +24,8 @@ namespace {
 constexpr FaultKind kFaultKinds[] = {FaultKind::kCrash,         FaultKind::kPowerLoss,
                                      FaultKind::kTornPowerLoss, FaultKind::kDiskFull,
                                      FaultKind::kFsyncFailure,  FaultKind::kPartition,
-                                     FaultKind::kClog,          FaultKind::kBadLink};
+                                     FaultKind::kClog,          FaultKind::kBadLink,
+                                     FaultKind::kPrimaryOutage, FaultKind::kPrimaryFlap};
 
 // Errors say where: "scenario power_cuts.toml: [[fault]] 2: kind: ...".
 class Reader {

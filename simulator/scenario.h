@@ -18,7 +18,8 @@
 //   at_seconds = 120                   # virtual time it starts
 //   length_seconds = 30                # how long it lasts (a crash: the time until restart)
 //   kind = "power_loss"                # crash | power_loss | torn_power_loss | disk_full |
-//                                      # fsync_failure | partition | clog | bad_link
+//                                      # fsync_failure | partition | clog | bad_link |
+//                                      # primary_outage | primary_flap (the primary mail system)
 //   sender = 0                         # partition, bad_link: which sender (0-based)
 //
 // Unknown keys and sections are errors (a typo must not silently drop a fault).

@@ -85,6 +85,12 @@ Status SimNode::Start() {
       storage_->disk_reserve());
   if (!smtp.ok()) return smtp.status();
   smtp_ = std::move(smtp).value();
+  if (options_.routing.enabled) {
+    routing_ =
+        std::make_unique<RoutingService>(options_.routing, env_, logger_, storage_->proposer(),
+                                         *storage_->projections().routing_table);
+    routing_->Start();
+  }
   return Status::Ok();
 }
 
@@ -119,6 +125,7 @@ Status SimNode::ProvisionMailboxes() {
 }
 
 void SimNode::Teardown() {
+  routing_.reset();
   smtp_.reset();
   if (storage_ != nullptr) {
     // What the writer and the worker post is dropped, as the process that posted it died.

@@ -3,7 +3,8 @@
 // preallocated WAL, group commit, single-node proposer, projections and their worker, disk
 // reserve) and the real SMTP service, on a SimEnv, a SimDisk and the SimNetwork, opened as
 // Node::Open opens them (appliance/node.cc), without what a simulation does not exercise yet
-// (admin API, directory sync, retention, disk ballast).
+// (admin API, directory sync, retention, disk ballast). With primaries configured it also runs the
+// routing service: probes over the SimNetwork, and each mode change a RoutingChanged event.
 //
 // Faults on the process: Crash() (the process dies: every connection resets, nothing it had
 // queued runs, writes that returned stay on the disk) and PowerLoss() (as Crash, and the disk
@@ -14,9 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "appliance/config/config.h"
 #include "appliance/env/status.h"
 #include "appliance/log/logger.h"
 #include "appliance/node_storage.h"
+#include "appliance/routing_service.h"
 #include "appliance/smtp/smtp_service.h"
 #include "eventlog/log_store.h"
 #include "eventlog/projection_runner.h"
@@ -40,6 +43,9 @@ struct SimNodeOptions {
   size_t log_write_buffer_bytes = 256u << 10;
   // The injected bug of the swarm test (group_commit.h): 250 before the fsync.
   bool acknowledge_before_sync_for_tests = false;
+  // The primary mail systems the routing service probes ("host:port" on the SimNetwork), with
+  // its thresholds ([routing] in the node config; config.h). Empty: no routing service.
+  config::RoutingConfig routing;
 };
 
 class SimNode {
@@ -69,6 +75,10 @@ class SimNode {
   const eventlog::LogStore& log() const { return storage_->log(); }
   const eventlog::ProjectionRunner& runner() const { return storage_->runner(); }
   uint64_t commit_index() const;
+  // The running node's routing table (the routing projection's view).
+  const routing::RoutingTable& routing_table() const {
+    return *storage_->projections().routing_table;
+  }
   uint64_t starts() const { return starts_; }
   // Errors the projection worker stopped with while the disk was healthy (a finding).
   const std::vector<std::string>& worker_errors() const { return worker_errors_; }
@@ -90,6 +100,7 @@ class SimNode {
   uint64_t log_lines_ = 0;
   std::unique_ptr<NodeStorage> storage_;
   std::unique_ptr<smtp_driver::SmtpService> smtp_;
+  std::unique_ptr<RoutingService> routing_;
   uint64_t starts_ = 0;
   std::vector<std::string> worker_errors_;
 };

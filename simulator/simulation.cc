@@ -18,6 +18,7 @@
 #include "modules/mailbox/mailbox_reader.h"
 #include "simulator/sim_network.h"
 #include "simulator/sim_node.h"
+#include "simulator/sim_primary.h"
 #include "simulator/sim_sender.h"
 #include "simulator/world.h"
 
@@ -32,6 +33,26 @@ constexpr Duration kFaultMin = std::chrono::seconds(1);
 constexpr Duration kFaultMax = std::chrono::seconds(60);
 // Time for in-flight faults to end after the fault window.
 constexpr Duration kFaultEndBound = std::chrono::minutes(2);
+// The primary mail system's address on the simulated network.
+constexpr char kPrimaryHost[] = "10.0.0.9";
+constexpr uint16_t kPrimaryPort = 25;
+
+double Seconds(Duration duration) {
+  return std::chrono::duration<double>(duration).count();
+}
+
+const char* ModeName(events::RoutingMode mode) {
+  switch (mode) {
+    case events::ROUTING_MODE_NORMAL:
+      return "normal";
+    case events::ROUTING_MODE_CONTINUITY:
+      return "continuity";
+    case events::ROUTING_MODE_FAILBACK:
+      return "failback";
+    default:
+      return "unspecified";
+  }
+}
 
 std::string MarkerIn(const std::string& raw) {
   const size_t at = raw.find(kMarkerHeader);
@@ -49,6 +70,11 @@ class Run {
         node_(world_, network_, NodeOptions(options)) {
     report_.seed = options.seed;
     report_.scenario = options.scenario;
+    report_.primary = options.primary;
+    if (options.primary) {
+      primary_ = std::make_unique<SimPrimary>(world_, network_, kPrimaryHost, kPrimaryPort);
+      primary_->Start();
+    }
   }
 
   SimulationReport Go() {
@@ -93,6 +119,7 @@ class Run {
       report_.violations.push_back("liveness: " + std::to_string(queued) + " mails still queued " +
                                    "after the drain bound");
     }
+    if (primary_ != nullptr) AwaitRecovery();
     world_.RunFor(std::chrono::seconds(5));  // the projection worker catches up
     // The last power cut, then everything acknowledged must be there.
     node_.PowerLoss(world_.random().OneIn(2));
@@ -113,7 +140,54 @@ class Run {
     node.domains = {kDomain};
     node.mailboxes = kMailboxes;
     node.acknowledge_before_sync_for_tests = options.acknowledge_before_sync_for_tests;
+    if (options.primary) {
+      node.routing.enabled = true;
+      node.routing.primaries = {std::string(kPrimaryHost) + ":" + std::to_string(kPrimaryPort)};
+      node.routing.helo_name = node.name + ".sim";
+      if (options.node_failures_to_switch_for_tests > 0) {
+        node.routing.failures_to_switch = options.node_failures_to_switch_for_tests;
+      }
+      if (options.node_without_hold_down_for_tests) node.routing.hold_down_ms = 0;
+    }
     return node;
+  }
+
+  // The routing thresholds the checkers hold the node to: the defaults it promises (the node
+  // runs with the same ones unless a test injects a bug).
+  const config::RoutingConfig& Routing() const { return promised_routing_; }
+  // Outage start to the switch, at most: N failed probes one interval apart, the last one
+  // waiting its timeout (a partitioned primary), then a second for the proposal to commit.
+  Duration DetectionBound() const {
+    const config::RoutingConfig& routing = Routing();
+    return std::chrono::milliseconds(routing.failures_to_switch * routing.probe_interval_ms +
+                                     routing.probe_timeout_ms) +
+           std::chrono::seconds(1);
+  }
+  // The primary back for good to the switch out of continuity: the hold-down (it counts from
+  // the last change or the node's start, at most the recovery's start), M successes, a timeout.
+  Duration RecoveryBound() const {
+    const config::RoutingConfig& routing = Routing();
+    return std::chrono::milliseconds(routing.hold_down_ms +
+                                     routing.successes_to_recover * routing.probe_interval_ms +
+                                     routing.probe_timeout_ms) +
+           std::chrono::seconds(1);
+  }
+
+  // After the faults: a primary that is back must be failed back to within RecoveryBound
+  // (liveness). Runs the world until then.
+  void AwaitRecovery() {
+    LB_CHECK(primary_->up());
+    const bool left = world_.RunUntil(
+        [&] {
+          if (!node_.running()) return false;
+          return node_.routing_table().Scopes().at("all") != events::ROUTING_MODE_CONTINUITY;
+        },
+        RecoveryBound());
+    if (!left) {
+      report_.violations.push_back("routing: still in continuity " +
+                                   std::to_string(Seconds(RecoveryBound())) +
+                                   " s after the faults ended with the primary up");
+    }
   }
 
   Duration Between(Duration low, Duration high) {
@@ -147,11 +221,13 @@ class Run {
     const Duration pause = Between(Duration::zero(), 2 * options_.fault_interval_mean);
     world_.Schedule(pause, "sim/fault", [this] {
       if (world_.now() >= options_.duration) return;
-      constexpr FaultKind kKinds[] = {FaultKind::kCrash,    FaultKind::kPowerLoss,
-                                      FaultKind::kDiskFull, FaultKind::kPartition,
-                                      FaultKind::kBadLink,  FaultKind::kFsyncFailure,
-                                      FaultKind::kClog};
-      FaultKind kind = kKinds[world_.random().Below(std::size(kKinds))];
+      constexpr FaultKind kKinds[] = {
+          FaultKind::kCrash,     FaultKind::kPowerLoss,     FaultKind::kDiskFull,
+          FaultKind::kPartition, FaultKind::kBadLink,       FaultKind::kFsyncFailure,
+          FaultKind::kClog,      FaultKind::kPrimaryOutage, FaultKind::kPrimaryFlap};
+      // Without a primary the last two are not drawn.
+      const size_t kinds = std::size(kKinds) - (primary_ == nullptr ? 2 : 0);
+      FaultKind kind = kKinds[world_.random().Below(kinds)];
       SimSender& sender = *senders_[world_.random().Below(senders_.size())];
       if (kind == FaultKind::kPowerLoss && world_.random().OneIn(2)) {
         kind = FaultKind::kTornPowerLoss;
@@ -160,9 +236,9 @@ class Run {
     });
   }
 
-  void Note(std::string what) {
-    report_.timeline.push_back(
-        {std::chrono::duration<double>(world_.now()).count(), std::move(what)});
+  void Note(std::string what) { Note(Seconds(world_.now()), std::move(what)); }
+  void Note(double at_seconds, std::string what) {
+    report_.timeline.push_back({at_seconds, std::move(what)});
   }
 
   // Runs `end` after `length`, then `then` (the next random fault) if any.
@@ -178,9 +254,37 @@ class Run {
                     });
   }
 
+  void NodeDown() { report_.node_down.push_back({Seconds(world_.now()), -1}); }
+  void NodeUp() {
+    if (!report_.node_down.empty() && report_.node_down.back().to_seconds < 0) {
+      report_.node_down.back().to_seconds = Seconds(world_.now());
+    }
+  }
+  void PrimaryDown() {
+    primary_->Stop();
+    report_.primary_down.push_back({Seconds(world_.now()), -1});
+  }
+  void PrimaryUp() {
+    primary_->Start();
+    if (!report_.primary_down.empty() && report_.primary_down.back().to_seconds < 0) {
+      report_.primary_down.back().to_seconds = Seconds(world_.now());
+    }
+  }
+  // Down and up every kPrimaryFlapPeriod until `until`; it ends up.
+  void Flap(MonoTime until) {
+    if (world_.now() >= until) return;
+    if (primary_->up()) {
+      PrimaryDown();
+    } else {
+      PrimaryUp();
+    }
+    world_.Schedule(kPrimaryFlapPeriod, "sim/primary-flap", [this, until] { Flap(until); });
+  }
+
   void Restart() {
     if (node_.running()) return;  // another fault's end restarted it
     Status started = node_.Start();
+    if (started.ok()) NodeUp();
     Note(started.ok() ? "node restarted" : "node restart failed");
     if (!started.ok()) report_.violations.push_back("restart failed: " + started.ToString());
   }
@@ -199,7 +303,32 @@ class Run {
          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(length).count()) + " s" +
          (kind == FaultKind::kPartition || kind == FaultKind::kBadLink ? " (" + sender.host() + ")"
                                                                        : ""));
+    const bool primary_kind = kind == FaultKind::kPrimaryOutage || kind == FaultKind::kPrimaryFlap;
+    if (primary_kind && (primary_ == nullptr || !primary_->up())) {
+      Note(std::string(FaultKindName(kind)) +
+           " skipped: " + (primary_ == nullptr ? "no primary in this run" : "the primary is down"));
+      if (then) then();
+      return;
+    }
+    if (kind == FaultKind::kCrash || kind == FaultKind::kPowerLoss ||
+        kind == FaultKind::kTornPowerLoss) {
+      NodeDown();
+    }
     switch (kind) {
+      case FaultKind::kPrimaryOutage:
+        ++report_.primary_outages;
+        PrimaryDown();
+        EndLater(
+            kind, length, [this] { PrimaryUp(); }, std::move(then));
+        return;
+      case FaultKind::kPrimaryFlap: {
+        ++report_.primary_outages;
+        const MonoTime until = world_.now() + length;
+        Flap(until);
+        EndLater(
+            kind, length + kPrimaryFlapPeriod, [this] { PrimaryUp(); }, std::move(then));
+        return;
+      }
       case FaultKind::kCrash:
         ++report_.crashes;
         node_.Crash();
@@ -225,7 +354,10 @@ class Run {
               node_.disk().faults().SetNoSpace(false);
               // LevelDB refuses every write after a failed one until reopened: the node is
               // restarted (systemd would, once the process exits on the error).
-              if (node_.running()) node_.Crash();
+              if (node_.running()) {
+                NodeDown();
+                node_.Crash();
+              }
               Restart();
             },
             std::move(then));
@@ -261,6 +393,7 @@ class Run {
             [this] {
               ++report_.power_losses;
               if (node_.running()) {
+                NodeDown();
                 node_.PowerLoss(/*torn=*/false);
               } else {
                 node_.disk().faults().SetSyncError(false);
@@ -293,6 +426,12 @@ class Run {
         if (!event.ParseFromString(record.payload)) {
           report_.violations.push_back("record " + std::to_string(record.index) + " unparsable");
           continue;
+        }
+        if (event.has_routing_changed() && event.routing_changed().scope() == "all") {
+          const events::RoutingChanged& changed = event.routing_changed();
+          const double at = Seconds(WallTime(event.timestamp_unix_micros()) - world_.wall_start());
+          report_.routing.push_back(
+              {at, ModeName(changed.mode()), changed.reason(), changed.forced_by_operator()});
         }
         if (!event.has_mail_received()) continue;
         filed[MarkerIn(event.mail_received().raw())].push_back(event.mail_received().mail_id());
@@ -330,8 +469,76 @@ class Run {
       }
     }
     CheckStateHash();
+    if (primary_ != nullptr) CheckRouting();
     for (const std::string& error : node_.worker_errors()) {
       report_.violations.push_back("projection worker: " + error);
+    }
+  }
+
+  // Was the node up during all of [from, to]?
+  bool NodeUpThroughout(double from, double to) const {
+    for (const Span& down : report_.node_down) {
+      const double down_end = down.to_seconds < 0 ? 1e300 : down.to_seconds;
+      if (down.from_seconds <= to && down_end >= from) return false;
+    }
+    return true;
+  }
+
+  // The routing checkers (issue #14 item 4), on the RoutingChanged events of the log:
+  //  - detection: an outage that outlasts DetectionBound (counted from when the hold-down let
+  //    the mode change) while the node ran throughout is answered by a switch to continuity
+  //    within that bound;
+  //  - no flapping: automatic changes of a scope are at least a hold-down apart;
+  //  - the switches are counted (sometimes: failovers, failbacks), and written into the timeline.
+  void CheckRouting() {
+    const double hold_down = Routing().hold_down_ms / 1000.0;
+    const double detection = Seconds(DetectionBound());
+    double last_automatic = -1e300;
+    std::string previous = "normal";
+    for (const RoutingStep& step : report_.routing) {
+      Note(step.at_seconds, "routing: " + step.mode + " (" + step.reason + ")");
+      if (step.mode == "continuity" && previous != "continuity") ++report_.failovers;
+      if (step.mode != "continuity" && previous == "continuity") ++report_.failbacks;
+      previous = step.mode;
+      if (step.forced) continue;
+      // 1 ms: timestamps are whole microseconds of a virtual clock.
+      if (step.at_seconds - last_automatic < hold_down - 0.001) {
+        report_.violations.push_back(
+            "routing flapped: automatic changes at " + std::to_string(last_automatic) + " s and " +
+            std::to_string(step.at_seconds) + " s, hold-down " + std::to_string(hold_down) + " s");
+      }
+      last_automatic = step.at_seconds;
+    }
+    std::stable_sort(
+        report_.timeline.begin(), report_.timeline.end(),
+        [](const TimelineEntry& a, const TimelineEntry& b) { return a.at_seconds < b.at_seconds; });
+    for (const Span& outage : report_.primary_down) {
+      // The mode and the last automatic change when the outage began.
+      std::string mode = "normal";
+      double changed_at = -1e300;
+      for (const RoutingStep& step : report_.routing) {
+        if (step.at_seconds > outage.from_seconds) break;
+        mode = step.mode;
+        if (!step.forced) changed_at = step.at_seconds;
+      }
+      if (mode == "continuity") continue;
+      const double earliest = std::max(outage.from_seconds, changed_at + hold_down);
+      const double deadline = earliest + detection;
+      const double outage_end = outage.to_seconds < 0 ? 1e300 : outage.to_seconds;
+      if (outage_end < deadline || !NodeUpThroughout(outage.from_seconds, deadline)) continue;
+      const auto answered =
+          std::find_if(report_.routing.begin(), report_.routing.end(), [&](const RoutingStep& s) {
+            return s.mode == "continuity" && s.at_seconds >= outage.from_seconds;
+          });
+      const bool in_time = answered != report_.routing.end() && answered->at_seconds <= deadline;
+      if (report_.first_detection_seconds < 0 && in_time) {
+        report_.first_detection_seconds = answered->at_seconds - outage.from_seconds;
+      }
+      if (!in_time) {
+        report_.violations.push_back(
+            "routing: the primary went down at " + std::to_string(outage.from_seconds) +
+            " s and the mode was not continuity by " + std::to_string(deadline) + " s");
+      }
     }
   }
 
@@ -385,6 +592,8 @@ class Run {
   const SimulationOptions options_;
   World world_;
   SimNetwork network_;
+  std::unique_ptr<SimPrimary> primary_;  // null: no primary in this run
+  const config::RoutingConfig promised_routing_;
   SimNode node_;
   std::vector<std::unique_ptr<SimSender>> senders_;
   int faults_active_ = 0;
@@ -411,8 +620,34 @@ const char* FaultKindName(FaultKind kind) {
       return "clog";
     case FaultKind::kBadLink:
       return "bad_link";
+    case FaultKind::kPrimaryOutage:
+      return "primary_outage";
+    case FaultKind::kPrimaryFlap:
+      return "primary_flap";
   }
   return "unknown";
+}
+
+std::string SimulationReport::RoutingJson() const {
+  std::string steps = "[";
+  for (const RoutingStep& step : routing) {
+    if (steps.size() > 1) steps += ",";
+    steps += json::ObjectWriter()
+                 .Double("at_seconds", step.at_seconds)
+                 .String("mode", step.mode)
+                 .String("reason", step.reason)
+                 .Bool("forced", step.forced)
+                 .Finish();
+  }
+  steps += "]";
+  return json::ObjectWriter()
+      .Bool("primary", primary)
+      .Uint("primary_outages", primary_outages)
+      .Uint("failovers", failovers)
+      .Uint("failbacks", failbacks)
+      .Double("first_detection_seconds", first_detection_seconds)
+      .Raw("changes", steps)
+      .Finish();
 }
 
 std::string SimulationReport::ToJson() const {
@@ -478,6 +713,7 @@ std::string SimulationReport::ToJson() const {
              .Raw("sometimes", sometimes)
              .Bool("drained", drained)
              .Bool("state_hash_matches", state_hash_matches)
+             .Raw("routing", RoutingJson())
              .Raw("acked_per_minute", flow_json)
              .Raw("timeline", timeline_json)
              .Raw("violations", violations_json)
@@ -525,6 +761,20 @@ std::string SimulationReport::ToText() const {
       static_cast<unsigned long long>(connection_resets),
       static_cast<unsigned long long>(retransmitted_segments));
   text += line;
+  if (primary) {
+    std::snprintf(line, sizeof(line),
+                  "  routing: %llu primary outages or flaps, %llu failovers, %llu failbacks",
+                  static_cast<unsigned long long>(primary_outages),
+                  static_cast<unsigned long long>(failovers),
+                  static_cast<unsigned long long>(failbacks));
+    text += line;
+    if (first_detection_seconds >= 0) {
+      std::snprintf(line, sizeof(line), ", first outage detected in %.1f s",
+                    first_detection_seconds);
+      text += line;
+    }
+    text += "\n";
+  }
   if (!scenario.empty()) {
     // A scheduled run is read as a story: what happened when, and the mail flow around it.
     for (const TimelineEntry& entry : timeline) {

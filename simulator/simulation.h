@@ -35,6 +35,8 @@ enum class FaultKind {
   kPartition,      // one sender cannot reach the node
   kClog,           // the node's links hold every segment
   kBadLink,        // one sender's link loses 5% of its segments and resets 0.5% of them
+  kPrimaryOutage,  // the primary mail system is gone (its host dies) for the fault's length
+  kPrimaryFlap,    // the primary goes down and up every kPrimaryFlapPeriod for the length
 };
 
 // "crash", "power_loss", ...: the names scenario files use.
@@ -47,6 +49,10 @@ struct ScheduledFault {
   FaultKind kind = FaultKind::kCrash;
   int sender = 0;  // kPartition, kBadLink: which sender (0-based)
 };
+
+// A flapping primary is down for this long, then up for as long, again and again (issue #11:
+// "up and down every 2 s").
+inline constexpr Duration kPrimaryFlapPeriod = std::chrono::seconds(2);
 
 struct SimulationOptions {
   uint64_t seed = 1;
@@ -65,6 +71,28 @@ struct SimulationOptions {
   std::string scenario;
   // The injected bug (group_commit.h): 250 before the fsync. The checkers must catch it.
   bool acknowledge_before_sync_for_tests = false;
+  // A primary mail system (sim_primary.h) that the node's routing service probes, with the
+  // routing defaults (modules/routing/health_defaults.h). Its outages and flaps join the random
+  // faults, and the routing checkers run (simulation.cc: CheckRouting).
+  bool primary = true;
+  // Injected routing bugs (test-only): the node runs with these thresholds while the checkers
+  // hold it to the defaults it promises. 0: the default.
+  uint32_t node_failures_to_switch_for_tests = 0;  // slower detection than promised
+  bool node_without_hold_down_for_tests = false;   // flaps with the primary
+};
+
+// A stretch of virtual time (an outage, a node down), for the report's timeline.
+struct Span {
+  double from_seconds = 0;
+  double to_seconds = 0;  // the end of the run when it had not ended
+};
+
+// One RoutingChanged of the "all" scope, as committed in the node's log.
+struct RoutingStep {
+  double at_seconds = 0;
+  std::string mode;  // "normal", "continuity", "failback"
+  std::string reason;
+  bool forced = false;
 };
 
 struct TimelineEntry {
@@ -105,6 +133,16 @@ struct SimulationReport {
   uint64_t retransmitted_segments = 0;
   bool drained = false;
   bool state_hash_matches = false;
+  // Routing (when the run had a primary).
+  bool primary = false;
+  uint64_t primary_outages = 0;  // outages and flap periods injected
+  uint64_t failovers = 0;        // switches to continuity
+  uint64_t failbacks = 0;        // switches out of continuity
+  std::vector<Span> primary_down;
+  std::vector<Span> node_down;
+  std::vector<RoutingStep> routing;
+  // From the first outage's start to the switch to continuity; < 0 when there was none.
+  double first_detection_seconds = -1;
   std::vector<std::string> violations;
   // Fault starts and ends, skipped faults, restarts, the drain and the last power cut.
   std::vector<TimelineEntry> timeline;
@@ -112,6 +150,10 @@ struct SimulationReport {
   std::vector<uint64_t> acked_per_minute;
 
   bool ok() const { return violations.empty(); }
+  // The drill report's picture: the primary's outages, the node's downtime, the routing mode and
+  // the 250s per minute on one time axis (SVG 1.1, self-contained, no script).
+  std::string ToSvg() const;
+  std::string RoutingJson() const;
   // Every figure above as one JSON object (`lifeboat sim --json FILE`).
   std::string ToJson() const;
   // A few lines for a person: figures, faults, counters, the hash, and on failure the replay.

@@ -94,17 +94,20 @@ constexpr CommandUsage kCommands[] = {
      "Creates a demo data dir if needed (config, certificate, demo company) and serves it.",
      "  --data-dir DIR  an absolute path (default /var/lib/lifeboat-demo)\n", false},
     {"sim", "",
-     "sim [--scenario FILE] --seed N [--json FILE] | --seeds A..B [--jobs J] [--minutes M]",
-     "The failover-drill simulator: a node under seeded crashes, power cuts, full disks and\n"
-     "network faults, in virtual time; checks no acknowledged mail is lost. One seed prints its\n"
-     "report; a range prints the failing seeds and how to replay one. Exit 1 on a violation.",
+     "sim [--scenario FILE] --seed N [--json FILE] [--svg FILE] | --seeds A..B [--jobs J] "
+     "[--minutes M]",
+     "The failover-drill simulator: a node under seeded crashes, power cuts, full disks,\n"
+     "network faults and primary outages, in virtual time; checks no acknowledged mail is lost\n"
+     "and routing fails over and back in time. One seed prints its report; a range prints the\n"
+     "failing seeds and how to replay one. Exit 1 on a violation.",
      "  --seed N        one run (the same seed on the same build replays it exactly)\n"
      "  --seeds A..B    a swarm of runs\n"
      "  --jobs J        processes for a swarm (default 1)\n"
      "  --minutes M     virtual minutes of faults and mail per run (default 10)\n"
      "  --scenario FILE the duration, mail and fault schedule from a TOML file\n"
      "                  (simulator/scenarios/, keys in simulator/scenario.h)\n"
-     "  --json FILE     with --seed: also write the report as JSON to FILE\n",
+     "  --json FILE     with --seed: also write the report as JSON to FILE\n"
+     "  --svg FILE      with --seed: also write the drill's timeline as SVG to FILE\n",
      false},
     {"version", "", "version", "The version and the data dir schema.", "", false},
 };

@@ -42,13 +42,21 @@ std::string ToLine(const simulator::SimulationReport& report) {
          "\n";
 }
 
-int RunOne(const simulator::SimulationOptions& options, const std::string& json_path) {
+bool WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << text;
+  return static_cast<bool>(file.flush());
+}
+
+int RunOne(const simulator::SimulationOptions& options, const std::string& json_path,
+           const std::string& svg_path) {
   simulator::SimulationReport report = simulator::RunSimulation(options);
   std::fputs(report.ToText().c_str(), stdout);
-  if (!json_path.empty()) {
-    std::ofstream json(json_path, std::ios::binary | std::ios::trunc);
-    json << report.ToJson();
-    if (!json.flush()) return Fail("sim: cannot write " + json_path);
+  if (!json_path.empty() && !WriteFile(json_path, report.ToJson())) {
+    return Fail("sim: cannot write " + json_path);
+  }
+  if (!svg_path.empty() && !WriteFile(svg_path, report.ToSvg())) {
+    return Fail("sim: cannot write " + svg_path);
   }
   return report.ok() ? kExitOk : kExitError;
 }
@@ -132,7 +140,8 @@ int SimCommand(const Args& arguments) {
   auto jobs = TakeOption(args, "--jobs");
   auto scenario = TakeOption(args, "--scenario");
   auto json = TakeOption(args, "--json");
-  for (const auto* option : {&seed, &seeds, &minutes, &jobs, &scenario, &json}) {
+  auto svg = TakeOption(args, "--svg");
+  for (const auto* option : {&seed, &seeds, &minutes, &jobs, &scenario, &json, &svg}) {
     if (!option->ok()) return UsageError(option->status().message());
   }
   if (!args.empty()) return UsageError("sim: unexpected argument \"" + args.front() + "\"");
@@ -154,9 +163,12 @@ int SimCommand(const Args& arguments) {
   }
   if (seed->has_value()) {
     if (!ParseNumber(**seed, &options.seed)) return UsageError("sim: --seed takes a number");
-    return RunOne(options, json->has_value() ? **json : std::string());
+    return RunOne(options, json->has_value() ? **json : std::string(),
+                  svg->has_value() ? **svg : std::string());
   }
-  if (json->has_value()) return UsageError("sim: --json goes with --seed");
+  if (json->has_value() || svg->has_value()) {
+    return UsageError("sim: --json and --svg go with --seed");
+  }
   const std::string& range = **seeds;
   const size_t dots = range.find("..");
   uint64_t first = 0;

@@ -69,6 +69,8 @@ TEST(SimulationTest, ASwarmOfSeedsHasNoViolations) {
     total.partitions += report.partitions;
     total.connection_resets += report.connection_resets;
     total.virtual_seconds += report.virtual_seconds;
+    total.failovers += report.failovers;
+    total.failbacks += report.failbacks;
   }
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -76,7 +78,7 @@ TEST(SimulationTest, ASwarmOfSeedsHasNoViolations) {
       "sim swarm: seeds %llu..%llu, %llu failed; %llu mails acked, %llu kept, %llu duplicated by "
       "retries; %llu crashes, %llu power losses (%llu torn), %llu disk-full periods (%llu "
       "refusals), %llu fsync-failure periods, %llu partitions or clogs, %llu resets; %.1f s wall, "
-      "%.2f s per seed, %.0f virtual s per wall s\n",
+      "%.2f s per seed, %.0f virtual s per wall s; %llu failovers, %llu failbacks\n",
       static_cast<unsigned long long>(first_seed),
       static_cast<unsigned long long>(first_seed + seeds - 1),
       static_cast<unsigned long long>(failed), static_cast<unsigned long long>(total.mails_acked),
@@ -90,7 +92,8 @@ TEST(SimulationTest, ASwarmOfSeedsHasNoViolations) {
       static_cast<unsigned long long>(total.sync_failure_periods),
       static_cast<unsigned long long>(total.partitions),
       static_cast<unsigned long long>(total.connection_resets), wall, wall / seeds,
-      total.virtual_seconds / wall);
+      total.virtual_seconds / wall, static_cast<unsigned long long>(total.failovers),
+      static_cast<unsigned long long>(total.failbacks));
   EXPECT_EQ(failed, 0u);
   // "Sometimes": the swarm exercised what it claims to.
   if (seeds == kSwarmSeeds) {
@@ -100,6 +103,8 @@ TEST(SimulationTest, ASwarmOfSeedsHasNoViolations) {
     EXPECT_GT(total.disk_full_refusals, 0u);
     EXPECT_GT(total.sync_failure_periods, 0u);
     EXPECT_GT(total.connection_resets, 0u);
+    EXPECT_GT(total.failovers, 0u);
+    EXPECT_GT(total.failbacks, 0u);
   }
 }
 
