@@ -579,6 +579,13 @@ class Run {
             std::chrono::duration_cast<std::chrono::minutes>(mail.acked_at).count());
         if (report_.acked_per_minute.size() <= minute) report_.acked_per_minute.resize(minute + 1);
         ++report_.acked_per_minute[minute];
+        const double at = Seconds(mail.acked_at);
+        for (const Span& down : report_.primary_down) {
+          if (at >= down.from_seconds && (down.to_seconds < 0 || at < down.to_seconds)) {
+            ++report_.mails_acked_primary_down;
+            break;
+          }
+        }
       }
     }
     report_.connection_resets = network_.stats().resets;
@@ -784,6 +791,7 @@ std::string SimulationReport::ToText() const {
     text += "  250s per minute:";
     for (uint64_t acked : acked_per_minute) text += " " + std::to_string(acked);
     text += "\n";
+    if (primary) text += DrillSummary();
   }
   for (size_t i = 0; i < violations.size() && i < 10; ++i) {
     text += "  violation: " + violations[i] + "\n";

@@ -143,6 +143,8 @@ struct SimulationReport {
   std::vector<RoutingStep> routing;
   // From the first outage's start to the switch to continuity; < 0 when there was none.
   double first_detection_seconds = -1;
+  // Mails that got their 250 while the primary was down (kept by Lifeboat alone).
+  uint64_t mails_acked_primary_down = 0;
   std::vector<std::string> violations;
   // Fault starts and ends, skipped faults, restarts, the drain and the last power cut.
   std::vector<TimelineEntry> timeline;
@@ -154,6 +156,8 @@ struct SimulationReport {
   // the 250s per minute on one time axis (SVG 1.1, self-contained, no script).
   std::string ToSvg() const;
   std::string RoutingJson() const;
+  // A scenario run with a primary, told in sentences for the operator (drill_summary.cc).
+  std::string DrillSummary() const;
   // Every figure above as one JSON object (`lifeboat sim --json FILE`).
   std::string ToJson() const;
   // A few lines for a person: figures, faults, counters, the hash, and on failure the replay.

@@ -60,6 +60,8 @@ TEST(RoutingSimulationTest, CrowdStrikeDayFailsOverInTimeAndBackAfterTheHoldDown
   const std::string text = report.ToText();
   EXPECT_NE(text.find("routing: continuity"), std::string::npos) << text;
   EXPECT_NE(text.find("first outage detected in"), std::string::npos) << text;
+  EXPECT_NE(text.find("switched to continuity 10.0 s later, by itself"), std::string::npos) << text;
+  EXPECT_NE(text.find("0 were lost"), std::string::npos) << text;
   const std::string svg = report.ToSvg();
   EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
   EXPECT_NE(svg.find("crowdstrike-day"), std::string::npos);
