@@ -235,10 +235,13 @@ int RaftIo::SetVote(raft_io* io, raft_id server_id) {
 int RaftIo::Send(raft_io* io, raft_io_send* req, const raft_message* message, raft_io_send_cb cb) {
   RaftIo& self = Self(io);
   req->cb = cb;
-  // Encoded now: libraft lends the message's buffers only until the callback.
-  std::string frame = EncodeRaftFrame(self.id_, self.address_, *message);
-  const char* to_address = message->server_address != nullptr ? message->server_address : "";
-  Status status = self.transport_.Send(message->server_id, to_address, std::move(frame));
+  Status status = Status::Unavailable("raft peer unreachable");
+  if (self.transport_.Reachable(message->server_id)) {
+    // Encoded now: libraft lends the message's buffers only until the callback.
+    std::string frame = EncodeRaftFrame(self.id_, self.address_, *message);
+    const char* to_address = message->server_address != nullptr ? message->server_address : "";
+    status = self.transport_.Send(message->server_id, to_address, std::move(frame));
+  }
   if (status.ok()) ++self.stats_.frames_sent;
   const int code = status.ok() ? 0 : RAFT_NOCONNECTION;
   ++self.pending_;
