@@ -608,7 +608,11 @@ class Run {
         const bool same = it->second.term == record.term && it->second.payload == record.payload;
         if (it->second.term == record.term && !same) {
           Violation("index " + std::to_string(index) + " term " + std::to_string(record.term) +
-                    " holds different entries on n1 and n" + std::to_string(i + 1) + " " + when);
+                    " holds different entries on n1 and n" + std::to_string(i + 1) + " " + when +
+                    " (" + std::to_string(it->second.payload.size()) + " bytes, hash " +
+                    std::to_string(Fnv1a(it->second.payload)) + "; " +
+                    std::to_string(record.payload.size()) + " bytes, hash " +
+                    std::to_string(Fnv1a(record.payload)) + ")");
         } else if (index <= committed && !same) {
           Violation("index " + std::to_string(index) + " committed, differs between n1 and n" +
                     std::to_string(i + 1) + " " + when);

@@ -75,7 +75,6 @@ struct SimRaftNodeOptions {
 
 class SimRaftNode {
  public:
-  static constexpr uint64_t kWalSpareBytes = 128u << 10;
   // Closing libraft at a crash takes a few virtual milliseconds; this bounds it.
   static constexpr Duration kCloseBound = std::chrono::seconds(10);
 

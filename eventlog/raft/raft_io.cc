@@ -1,5 +1,6 @@
 #include "eventlog/raft/raft_io.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -195,7 +196,23 @@ void RaftIo::OnFrame(std::string frame) {
 int RaftIo::Bootstrap(raft_io* io, const raft_configuration* conf) {
   RaftIo& self = Self(io);
   raft_buffer buffer{};
+  // libraft 0.15 leaves the padding bytes of an encoded configuration uninitialized (byte.h
+  // bytePutString pads strings to 8 bytes without writing the pad): the founding members stored
+  // different bytes for the same entry at index 1, which the simulator's log checker found when
+  // the heap held old data. So the encoding gets a heap that zeroes what it hands out (stdlib
+  // memory: the default heap frees it).
+  raft_heap zeroing{};
+  zeroing.malloc = [](void*, size_t size) { return std::calloc(1, size); };
+  zeroing.free = [](void*, void* ptr) { std::free(ptr); };
+  zeroing.calloc = [](void*, size_t count, size_t size) { return std::calloc(count, size); };
+  zeroing.realloc = [](void*, void* ptr, size_t size) { return std::realloc(ptr, size); };
+  zeroing.aligned_alloc = [](void*, size_t alignment, size_t size) {
+    return std::aligned_alloc(alignment, size);
+  };
+  zeroing.aligned_free = [](void*, size_t, void* ptr) { std::free(ptr); };
+  raft_heap_set(&zeroing);
   const int rv = raft_configuration_encode(conf, &buffer);
+  raft_heap_set_default();
   if (rv != 0) return rv;
   RaftEntry entry;
   entry.term = 1;
