@@ -94,14 +94,15 @@ constexpr CommandUsage kCommands[] = {
      "Creates a demo data dir if needed (config, certificate, demo company) and serves it.",
      "  --data-dir DIR  an absolute path (default /var/lib/lifeboat-demo)\n", false},
     {"sim", "",
-     "sim [--scenario FILE] --seed N [--json FILE] [--svg FILE] | --seeds A..B [--jobs J] "
-     "[--minutes M]",
+     "sim [--cluster] [--scenario FILE] --seed N [--json FILE] [--svg FILE] | --seeds A..B "
+     "[--jobs J] [--minutes M]",
      "The failover-drill simulator: a node under seeded crashes, power cuts, full disks,\n"
      "network faults and primary outages, in virtual time; checks no acknowledged mail is lost\n"
-     "and routing fails over and back in time. One seed prints its report; a range prints the\n"
-     "failing seeds and how to replay one. Exit 1 on a violation.",
+     "and routing fails over and back in time. With --cluster, three Raft nodes. One seed prints\n"
+     "its report; a range prints the failing seeds and how to replay one. Exit 1 on a violation.",
      "  --seed N        one run (the same seed on the same build replays it exactly)\n"
      "  --seeds A..B    a swarm of runs\n"
+     "  --cluster       a three-node Raft cluster instead of one node (no --scenario, --json)\n"
      "  --jobs J        processes for a swarm (default 1)\n"
      "  --minutes M     virtual minutes of faults and mail per run (default 10)\n"
      "  --scenario FILE the duration, mail and fault schedule from a TOML file\n"

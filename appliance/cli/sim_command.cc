@@ -1,17 +1,20 @@
 // lifeboat sim: runs the failover-drill simulator (simulator/simulation.h) for one seed, printing
 // its report, or for a range of seeds (a swarm) on J processes, printing the failing seeds and
 // how to replay one. Exit 0 when every seed ran without a violation, 1 otherwise. A scenario file
-// (simulator/scenario.h) sets the duration, the mail and the fault schedule.
+// (simulator/scenario.h) sets the duration, the mail and the fault schedule. `--cluster` runs the
+// three-node Raft cluster instead (simulator/cluster_simulation.h).
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "appliance/cli/cli.h"
+#include "simulator/cluster_simulation.h"
 #include "simulator/scenario.h"
 #include "simulator/simulation.h"
 
@@ -63,7 +66,26 @@ int RunOne(const simulator::SimulationOptions& options, const std::string& json_
 
 // Runs seeds first..last on `jobs` processes (seed s on worker s mod jobs). A failing seed's full
 // report goes to stdout as it happens; the summary follows.
-int RunSwarm(simulator::SimulationOptions options, uint64_t first, uint64_t last, uint64_t jobs) {
+std::string ToLine(const simulator::ClusterSimulationReport& report) {
+  return std::to_string(report.seed) + " " + (report.ok() ? "1" : "0") + " " +
+         std::to_string(report.mails_acked) + " " + std::to_string(report.mails_kept) + " " +
+         std::to_string(report.mails_lost) + " " + std::to_string(report.duplicates_documented) +
+         " " +
+         std::to_string(report.crashes + report.power_losses + report.partitions +
+                        report.fsync_failure_periods + report.disk_full_periods +
+                        report.lossy_periods) +
+         "\n";
+}
+
+// One seed's run as a swarm worker reports it: its ToLine, and its text when it failed.
+struct SeedRun {
+  std::string line;
+  std::string failure_text;
+};
+using RunSeed = std::function<SeedRun(uint64_t seed)>;
+
+int RunSwarm(const RunSeed& run_seed, uint64_t first, uint64_t last, uint64_t jobs,
+             const std::string& replay) {
   std::vector<std::pair<pid_t, int>> workers;
   for (uint64_t job = 0; job < jobs; ++job) {
     int fds[2];
@@ -74,13 +96,12 @@ int RunSwarm(simulator::SimulationOptions options, uint64_t first, uint64_t last
     if (pid == 0) {
       close(fds[0]);
       for (uint64_t seed = first + job; seed <= last; seed += jobs) {
-        options.seed = seed;
-        simulator::SimulationReport report = simulator::RunSimulation(options);
-        if (!report.ok()) {
-          std::fputs(report.ToText().c_str(), stdout);
+        const SeedRun run = run_seed(seed);
+        if (!run.failure_text.empty()) {
+          std::fputs(run.failure_text.c_str(), stdout);
           std::fflush(stdout);
         }
-        const std::string line = ToLine(report);
+        const std::string& line = run.line;
         if (write(fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(3);
       }
       _exit(0);
@@ -124,8 +145,8 @@ int RunSwarm(simulator::SimulationOptions options, uint64_t first, uint64_t last
   if (!failed.empty()) {
     std::string list;
     for (size_t i = 0; i < failed.size() && i < 50; ++i) list += " " + std::to_string(failed[i]);
-    std::printf("failing seeds:%s%s\nreplay one: lifeboat sim --seed %lu\n", list.c_str(),
-                failed.size() > 50 ? " ..." : "", failed.front());
+    std::printf("failing seeds:%s%s\nreplay one: lifeboat sim %s--seed %lu\n", list.c_str(),
+                failed.size() > 50 ? " ..." : "", replay.c_str(), failed.front());
   }
   return failed.empty() && missing == 0 ? kExitOk : kExitError;
 }
@@ -141,6 +162,7 @@ int SimCommand(const Args& arguments) {
   auto scenario = TakeOption(args, "--scenario");
   auto json = TakeOption(args, "--json");
   auto svg = TakeOption(args, "--svg");
+  const bool cluster = TakeFlag(args, "--cluster");
   for (const auto* option : {&seed, &seeds, &minutes, &jobs, &scenario, &json, &svg}) {
     if (!option->ok()) return UsageError(option->status().message());
   }
@@ -161,8 +183,20 @@ int SimCommand(const Args& arguments) {
   if (seed->has_value() == seeds->has_value()) {
     return UsageError("sim: give either --seed N or --seeds A..B");
   }
+  if (cluster && (scenario->has_value() || json->has_value() || svg->has_value())) {
+    return UsageError("sim: --cluster takes no --scenario, --json or --svg yet");
+  }
+  simulator::ClusterSimulationOptions cluster_options;
+  cluster_options.duration = options.duration;
   if (seed->has_value()) {
     if (!ParseNumber(**seed, &options.seed)) return UsageError("sim: --seed takes a number");
+    if (cluster) {
+      cluster_options.seed = options.seed;
+      const simulator::ClusterSimulationReport report =
+          simulator::RunClusterSimulation(cluster_options);
+      std::fputs(report.ToText().c_str(), stdout);
+      return report.ok() ? kExitOk : kExitError;
+    }
     return RunOne(options, json->has_value() ? **json : std::string(),
                   svg->has_value() ? **svg : std::string());
   }
@@ -182,7 +216,25 @@ int SimCommand(const Args& arguments) {
       (!ParseNumber(**jobs, &job_count) || job_count == 0 || job_count > kJobsMax)) {
     return UsageError("sim: --jobs takes 1.." + std::to_string(kJobsMax));
   }
-  return RunSwarm(options, first, last, std::min(job_count, last - first + 1));
+  job_count = std::min(job_count, last - first + 1);
+  if (cluster) {
+    return RunSwarm(
+        [&cluster_options](uint64_t seed) {
+          simulator::ClusterSimulationOptions one = cluster_options;
+          one.seed = seed;
+          const simulator::ClusterSimulationReport report = simulator::RunClusterSimulation(one);
+          return SeedRun{ToLine(report), report.ok() ? std::string() : report.ToText()};
+        },
+        first, last, job_count, "--cluster ");
+  }
+  return RunSwarm(
+      [&options](uint64_t seed) {
+        simulator::SimulationOptions one = options;
+        one.seed = seed;
+        const simulator::SimulationReport report = simulator::RunSimulation(one);
+        return SeedRun{ToLine(report), report.ok() ? std::string() : report.ToText()};
+      },
+      first, last, job_count, "");
 }
 
 }  // namespace lifeboat::cli

@@ -168,15 +168,28 @@ void LogStoreRaftStorage::GetSnapshot(SnapshotDone done) {
 }
 
 void LogStoreRaftStorage::Enqueue(Write write) {
+  Done early;  // the injected bug: acknowledged now, written later
+  if (write.kind == Write::Kind::kAppend && acknowledge_before_sync_for_tests_ != nullptr &&
+      acknowledge_before_sync_for_tests_()) {
+    early = std::move(write.done);
+    write.done = [](Status) {};
+  }
   bool submit = false;
   {
     std::lock_guard lock(mutex_);
+    bool hold = false;
+    if (early != nullptr) {
+      for (const LogRecord& record : write.records) held_bytes_ += record.payload.size();
+      hold = held_bytes_ < kHeldBytesMaxForTests;
+    }
     queue_.push_back(std::move(write));
-    if (!draining_) {
+    if (!hold) held_bytes_ = 0;
+    if (!draining_ && !hold) {
       draining_ = true;
       submit = true;
     }
   }
+  if (early != nullptr) env_.Post([early = std::move(early)] { early(Status::Ok()); });
   if (submit) executor_->Submit([this] { Drain(); });
 }
 

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -64,6 +65,16 @@ class LogStoreRaftStorage : public RaftStorage {
   // Any thread.
   LogStoreRaftStorageStats stats() const;
 
+  // THE INJECTED BUG of the simulator's swarm test (issue #14), never set in production: while
+  // `when()` holds at an Append (the simulator asks "is this node a follower?"), the append is
+  // acknowledged at once and its synced write is put off until another write needs the
+  // executor or kHeldBytesMaxForTests are waiting: a follower that acknowledges before its own
+  // fsync. A crash loses what was held. Loop thread, before the first Append.
+  static constexpr size_t kHeldBytesMaxForTests = 64u << 10;
+  void set_acknowledge_before_sync_for_tests(std::function<bool()> when) {
+    acknowledge_before_sync_for_tests_ = std::move(when);
+  }
+
  private:
   struct Write {
     enum class Kind { kAppend, kTruncate, kSnapshot } kind = Kind::kAppend;
@@ -89,6 +100,8 @@ class LogStoreRaftStorage : public RaftStorage {
   std::optional<Status> failed_;    // guarded by mutex_: the first write error
   LogStoreRaftStorageStats stats_;  // guarded by mutex_
   std::unique_ptr<SerialExecutor> executor_;
+  std::function<bool()> acknowledge_before_sync_for_tests_;
+  size_t held_bytes_ = 0;  // guarded by mutex_: acknowledged appends not yet submitted
 };
 
 }  // namespace lifeboat::eventlog::raft

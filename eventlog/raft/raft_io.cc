@@ -1,5 +1,6 @@
 #include "eventlog/raft/raft_io.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -195,7 +196,23 @@ void RaftIo::OnFrame(std::string frame) {
 int RaftIo::Bootstrap(raft_io* io, const raft_configuration* conf) {
   RaftIo& self = Self(io);
   raft_buffer buffer{};
+  // libraft 0.15 leaves the padding bytes of an encoded configuration uninitialized (byte.h
+  // bytePutString pads strings to 8 bytes without writing the pad): the founding members stored
+  // different bytes for the same entry at index 1, which the simulator's log checker found when
+  // the heap held old data. So the encoding gets a heap that zeroes what it hands out (stdlib
+  // memory: the default heap frees it).
+  raft_heap zeroing{};
+  zeroing.malloc = [](void*, size_t size) { return std::calloc(1, size); };
+  zeroing.free = [](void*, void* ptr) { std::free(ptr); };
+  zeroing.calloc = [](void*, size_t count, size_t size) { return std::calloc(count, size); };
+  zeroing.realloc = [](void*, void* ptr, size_t size) { return std::realloc(ptr, size); };
+  zeroing.aligned_alloc = [](void*, size_t alignment, size_t size) {
+    return std::aligned_alloc(alignment, size);
+  };
+  zeroing.aligned_free = [](void*, size_t, void* ptr) { std::free(ptr); };
+  raft_heap_set(&zeroing);
   const int rv = raft_configuration_encode(conf, &buffer);
+  raft_heap_set_default();
   if (rv != 0) return rv;
   RaftEntry entry;
   entry.term = 1;
@@ -235,10 +252,13 @@ int RaftIo::SetVote(raft_io* io, raft_id server_id) {
 int RaftIo::Send(raft_io* io, raft_io_send* req, const raft_message* message, raft_io_send_cb cb) {
   RaftIo& self = Self(io);
   req->cb = cb;
-  // Encoded now: libraft lends the message's buffers only until the callback.
-  std::string frame = EncodeRaftFrame(self.id_, self.address_, *message);
-  const char* to_address = message->server_address != nullptr ? message->server_address : "";
-  Status status = self.transport_.Send(message->server_id, to_address, std::move(frame));
+  Status status = Status::Unavailable("raft peer unreachable");
+  if (self.transport_.Reachable(message->server_id)) {
+    // Encoded now: libraft lends the message's buffers only until the callback.
+    std::string frame = EncodeRaftFrame(self.id_, self.address_, *message);
+    const char* to_address = message->server_address != nullptr ? message->server_address : "";
+    status = self.transport_.Send(message->server_id, to_address, std::move(frame));
+  }
   if (status.ok()) ++self.stats_.frames_sent;
   const int code = status.ok() ? 0 : RAFT_NOCONNECTION;
   ++self.pending_;

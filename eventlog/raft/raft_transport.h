@@ -30,6 +30,11 @@ class RaftTransport {
   // Queues `frame` for node `to_id` at `to_address`. Ok means queued, not delivered;
   // Unavailable when there is no connection to that node now (libraft: RAFT_NOCONNECTION).
   virtual Status Send(uint64_t to_id, std::string_view to_address, std::string frame) = 0;
+  // Whether a Send to `to_id` could be queued now. RaftIo asks before encoding a frame: libraft
+  // retries a peer it cannot reach at every heartbeat with every entry the peer lacks, and
+  // encoding those for a peer known unreachable is wasted work. A transport that cannot tell
+  // keeps the default (Send then answers).
+  virtual bool Reachable(uint64_t /*to_id*/) const { return true; }
 };
 
 }  // namespace lifeboat::eventlog::raft
