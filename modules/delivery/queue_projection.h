@@ -17,9 +17,9 @@
 //                    MailReceived with mail_id, mail_from, body_8bitmime and the recipients
 //                    still owed (the raw bytes stay in the log: QueuedMail.event_index)
 //
-// Not here: MessagesPurged (retention deletes a mailbox's copy, not the primary's due), and a
-// node that ran without [routing] holds every inbound mail in its queue; the driver bounds what
-// it relays by the maximum age (delivery_service.h).
+// Not here: MessagesPurged (retention deletes a mailbox's copy, not what the primary is owed).
+// Known limit: a node that ran without [routing] queues every inbound mail all the same, so
+// enabling [routing] later relays that backlog, oldest first.
 //
 // The view changes only when the batch commits (eventlog/projection.h). Open: the caller feeds
 // every stored key to Restore(), as for the routing projection.
