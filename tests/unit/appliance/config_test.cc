@@ -156,19 +156,12 @@ TEST_F(ConfigTest, DeliverySectionParsesAndDefaultsToVerifiedTls) {
   EXPECT_EQ(defaults->delivery.tls, DeliveryTls::kVerify);
   EXPECT_EQ(defaults->delivery.concurrency, kDeliveryConcurrencyDefault);
   EXPECT_TRUE(defaults->delivery.connection_reuse);
-  Result<Config> config = ParseConfig(Good() +
-                                          "[delivery]
-concurrency = 2
-connection_reuse = false
-"
-                                          "tls = \"opportunistic\"
-ca_file = \"/etc/ca.pem\"
-"
-                                          "tls_server_name = \"mx.corp.test\"
-"
-                                          "retry_initial_ms = 1000
-",
-                                      "test.toml");
+  Result<Config> config =
+      ParseConfig(Good() +
+                      "[delivery]\nconcurrency = 2\nconnection_reuse = false\n"
+                      "tls = \"opportunistic\"\nca_file = \"/etc/ca.pem\"\n"
+                      "tls_server_name = \"mx.corp.test\"\nretry_initial_ms = 1000\n",
+                  "test.toml");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->delivery.concurrency, 2);
   EXPECT_FALSE(config->delivery.connection_reuse);
