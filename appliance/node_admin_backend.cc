@@ -265,7 +265,9 @@ Result<std::string> NodeAdminBackend::DirectoryActionJson(uint64_t id) {
 }
 
 std::string NodeAdminBackend::RoutingStatusJson() {
-  return lifeboat::RoutingStatusJson(*storage_.projections().routing_table, services_.routing());
+  const DeliveryService* delivery = services_.delivery();
+  return lifeboat::RoutingStatusJson(*storage_.projections().routing_table, services_.routing(),
+                                     delivery != nullptr ? delivery->StatusJson() : "");
 }
 
 void NodeAdminBackend::SetRoutingOverride(std::string scope, std::string mode,

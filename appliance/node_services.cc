@@ -26,6 +26,7 @@ Result<std::unique_ptr<NodeServices>> NodeServices::Start(const config::Config& 
     services->routing_ = std::make_unique<RoutingService>(
         config.routing, env, logger, storage.proposer(), *projections.routing_table);
     services->routing_->Start();
+    LB_RETURN_IF_ERROR(services->StartDelivery(config, storage));
   }
   if (config.smtp.enabled) {
     auto smtp = smtp_driver::SmtpService::Start(
@@ -38,11 +39,34 @@ Result<std::unique_ptr<NodeServices>> NodeServices::Start(const config::Config& 
   return services;
 }
 
+Status NodeServices::StartDelivery(const config::Config& config, NodeStorage& storage) {
+  NodeProjections& projections = storage.projections();
+  bodies_ = std::make_unique<LogMailBodies>(storage.log());
+  DeliveryServiceDeps deps;
+  deps.env = &env_;
+  deps.logger = &logger_;
+  deps.proposer = &storage.proposer();
+  deps.view = projections.queue_view.get();
+  deps.table = projections.routing_table.get();
+  deps.bodies = bodies_.get();
+  deps.routing = routing_.get();
+  delivery_ = std::make_unique<DeliveryService>(config.delivery, config.routing, deps);
+  Status started = delivery_->Start();
+  if (!started.ok()) return Status(started.code(), "delivery: " + started.message());
+  // New mails and routing changes reach the driver as their batches are folded.
+  storage.AddAppliedListener([delivery = delivery_.get(), alive = alive_](uint64_t) {
+    if (*alive) delivery->OnApplied();
+  });
+  return Status::Ok();
+}
+
 NodeServices::~NodeServices() {
+  *alive_ = false;
   StopAccepting();
   // Sessions before the directory: they read its view through the policy chain.
   smtp_.reset();
   retention_.reset();
+  delivery_.reset();  // before routing: it tells routing when failback is drained
   routing_.reset();
   directory_.reset();
 }
@@ -51,6 +75,7 @@ void NodeServices::StopAccepting() {
   if (smtp_) smtp_->StopAccepting();
   if (directory_) directory_->Stop();
   if (retention_) retention_->Stop();
+  if (delivery_) delivery_->Stop();
   if (routing_) routing_->Stop();
 }
 

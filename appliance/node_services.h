@@ -3,7 +3,8 @@
 //   - SMTP (smtp/smtp_service.h), when [smtp] is enabled: refused at RCPT below the disk reserve;
 //   - the directory (directory_service.h): the import file and the LDAP loop;
 //   - the retention job (retention_job.h), when [mailbox] retention_days > 0;
-//   - continuity routing (routing_service.h), when [routing] names primaries.
+//   - continuity routing (routing_service.h) and the relay to the primary with its failback drain
+//     (delivery_service.h), when [routing] names primaries.
 // Under Raft these are the leader-only part of a node (DESIGN.md "Replication").
 //
 // Ownership: `env`, `logger` and `storage` outlive the services; they hold storage.proposer().
@@ -13,10 +14,12 @@
 #include <string>
 
 #include "appliance/config/config.h"
+#include "appliance/delivery_service.h"
 #include "appliance/directory_service.h"
 #include "appliance/env/env.h"
 #include "appliance/env/status.h"
 #include "appliance/log/logger.h"
+#include "appliance/log_mail_bodies.h"
 #include "appliance/node_storage.h"
 #include "appliance/retention_job.h"
 #include "appliance/routing_service.h"
@@ -49,11 +52,14 @@ class NodeServices {
   // Null when [routing] is not configured.
   RoutingService* routing() { return routing_.get(); }
   const RoutingService* routing() const { return routing_.get(); }
+  // Null when [routing] is not configured.
+  const DeliveryService* delivery() const { return delivery_.get(); }
   // SIGHUP: re-reads the TLS certificate and key. FailedPrecondition without a TLS listener.
   Status ReloadTls();
 
  private:
   NodeServices(Env& env, Logger& logger) : env_(env), logger_(logger) {}
+  Status StartDelivery(const config::Config& config, NodeStorage& storage);
 
   Env& env_;
   Logger& logger_;
@@ -61,6 +67,10 @@ class NodeServices {
   std::unique_ptr<DirectoryService> directory_;
   std::unique_ptr<RetentionJob> retention_;
   std::unique_ptr<RoutingService> routing_;
+  std::unique_ptr<LogMailBodies> bodies_;
+  std::unique_ptr<DeliveryService> delivery_;
+  // Storage's applied listeners outlive the services: they check this first.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::unique_ptr<smtp_driver::SmtpService> smtp_;
 };
 

@@ -34,11 +34,13 @@ NodeProjections MakeProjections(const std::vector<std::string>& accepted_domains
   projections.routing = std::make_unique<routing::RoutingProjection>(*projections.routing_table);
   projections.auth_view = std::make_unique<auth::AuthView>();
   projections.auth = std::make_unique<auth::AuthProjection>(*projections.auth_view);
+  projections.queue_view = std::make_unique<delivery::DeliveryQueueView>();
+  projections.queue = std::make_unique<delivery::QueueProjection>(*projections.queue_view);
   return projections;
 }
 
 std::vector<eventlog::Projection*> NodeProjections::pointers() const {
-  return {directory.get(), mailbox.get(), routing.get(), auth.get()};
+  return {directory.get(), mailbox.get(), routing.get(), auth.get(), queue.get()};
 }
 
 Status RestoreProjections(NodeProjections& projections, const eventlog::StateReader& state) {
@@ -54,8 +56,14 @@ Status RestoreProjections(NodeProjections& projections, const eventlog::StateRea
       }));
   // The auth view is refilled the same way: verifiers, codes and sessions survive a restart.
   projections.auth_view->Clear();
-  return RestoreAll(*projections.auth, state, [&](std::string_view key, std::string_view value) {
-    return projections.auth->Restore(key, value);
+  LB_RETURN_IF_ERROR(
+      RestoreAll(*projections.auth, state, [&](std::string_view key, std::string_view value) {
+        return projections.auth->Restore(key, value);
+      }));
+  // The delivery queue: what is still owed to a primary survives a restart.
+  projections.queue->Clear();
+  return RestoreAll(*projections.queue, state, [&](std::string_view key, std::string_view value) {
+    return projections.queue->Restore(key, value);
   });
 }
 

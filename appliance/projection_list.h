@@ -13,6 +13,8 @@
 #include "eventlog/projection_runner.h"
 #include "modules/auth/auth_projection.h"
 #include "modules/auth/auth_view.h"
+#include "modules/delivery/queue_projection.h"
+#include "modules/delivery/queue_view.h"
 #include "modules/directory/directory_projection.h"
 #include "modules/directory/directory_view.h"
 #include "modules/mailbox/mailbox_projection.h"
@@ -33,6 +35,10 @@ struct NodeProjections {
   // keeps it current.
   std::unique_ptr<auth::AuthView> auth_view;
   std::unique_ptr<auth::AuthProjection> auth;
+  // What is owed to a primary (inbound mail not yet Delivered nor Bounced); the queue
+  // projection keeps it current and the delivery driver reads it.
+  std::unique_ptr<delivery::DeliveryQueueView> queue_view;
+  std::unique_ptr<delivery::QueueProjection> queue;
 
   // Non-owning, for ProjectionRunner::Open / Rebuild.
   std::vector<eventlog::Projection*> pointers() const;
@@ -41,8 +47,8 @@ struct NodeProjections {
 // `accepted_domains`: the domains we receive mail for ([smtp] domains).
 NodeProjections MakeProjections(const std::vector<std::string>& accepted_domains);
 
-// Refills the in-memory parts (the directory view, the routing table, the auth view) from the
-// stored state after the runner opened. Corruption when a stored value does not parse.
+// Refills the in-memory parts (the directory view, the routing table, the auth view, the queue)
+// from the stored state after the runner opened. Corruption when a stored value does not parse.
 Status RestoreProjections(NodeProjections& projections, const eventlog::StateReader& state);
 
 }  // namespace lifeboat

@@ -133,6 +133,20 @@ Status RoutingService::SetOverride(std::string_view scope, routing::Override ove
   return Status::Ok();
 }
 
+void RoutingService::OnFailbackDrained() {
+  if (!running_) return;
+  core_->OnFailbackDrained(env_.MonotonicNow());
+  ProposeChanges(nullptr);
+}
+
+bool RoutingService::PrimaryUp(std::string_view address) const {
+  if (!running_) return false;
+  for (size_t i = 0; i < primaries_.size(); ++i) {
+    if (primaries_[i].address == address) return core_->primary(i).up();
+  }
+  return false;
+}
+
 void RoutingService::ProposeChanges(eventlog::Proposer::Done last_done) {
   std::vector<events::RoutingChanged> changes = core_->TakeChanges();
   for (size_t i = 0; i < changes.size(); ++i) {
@@ -188,7 +202,8 @@ std::string RoutingService::PrimariesJson() const {
   return out + "]";
 }
 
-std::string RoutingStatusJson(const routing::RoutingTable& table, const RoutingService* service) {
+std::string RoutingStatusJson(const routing::RoutingTable& table, const RoutingService* service,
+                              std::string_view delivery_json) {
   std::string scopes = "[";
   bool first = true;
   for (const auto& [scope, mode] : table.ScopeModes()) {
@@ -214,6 +229,7 @@ std::string RoutingStatusJson(const routing::RoutingTable& table, const RoutingS
   }
   writer.Raw("scopes", scopes);
   writer.Raw("primaries", service != nullptr ? service->PrimariesJson() : "[]");
+  if (!delivery_json.empty()) writer.Raw("delivery", delivery_json);
   return writer.Finish();
 }
 

@@ -8,8 +8,8 @@
 // Started by NodeServices when [routing] names primaries. Under Raft this is leader-only: the
 // core starts from the table's committed modes (RoutingCore's driver contract).
 //
-// What it does not do yet: relay or drain anything (delivery is not wired). A recovered primary
-// therefore leaves the deployment in failback, which only the delivery driver's "drained" ends.
+// Failback ends when the delivery driver (delivery_service.h) reports the drain done through
+// OnFailbackDrained(): the core then proposes the RoutingChanged back to normal.
 //
 // Ownership: env, logger, proposer and table outlive the service. Threading: loop thread only.
 
@@ -54,9 +54,15 @@ class RoutingService {
                      std::string_view operator_name, std::string_view reason,
                      eventlog::Proposer::Done done);
 
+  // The delivery driver relayed everything kept for failback: the core proposes failback ->
+  // normal (ignored in any other mode).
+  void OnFailbackDrained();
+
   // The "routing" member of `route status`: see RoutingStatusJson.
   std::string PrimariesJson() const;
   events::RoutingMode automatic_mode() const { return core_->automatic_mode(); }
+  // Whether the probes say primary `address` is up (false for an unknown one or when stopped).
+  bool PrimaryUp(std::string_view address) const;
   // When this node saw each scope's current mode begin: the commit of the change it proposed,
   // or the service's start for a mode that was already in the log.
   const std::map<std::string, WallTime>& since() const { return since_; }
@@ -92,7 +98,10 @@ class RoutingService {
 // "mode":"continuity","forced":false,"since_unix_micros":N,"since_node_start":bool}],
 // "primaries":[{"address":"...","up":bool,"probes":[{"kind":"smtp_ehlo","success":bool,
 // "detail":"...","at_unix_micros":N}]}]}. `service` null: no [routing] (modes only).
-std::string RoutingStatusJson(const routing::RoutingTable& table, const RoutingService* service);
+// `delivery_json`, when not empty, is the delivery driver's status (DeliveryService::StatusJson),
+// added as "delivery".
+std::string RoutingStatusJson(const routing::RoutingTable& table, const RoutingService* service,
+                              std::string_view delivery_json = "");
 
 std::string_view RoutingModeName(events::RoutingMode mode);
 

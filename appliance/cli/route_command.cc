@@ -88,6 +88,15 @@ int Status(const config::Config& config, bool as_json) {
       }
     }
   }
+  auto delivery = status.fields().find("delivery");
+  if (delivery != status.fields().end() && delivery->second.has_struct_value()) {
+    const Struct& queue = delivery->second.struct_value();
+    std::printf("delivery to %s: %s mails queued (%s recipients, %s held), %s connections\n",
+                FieldText(queue, "destination").c_str(), FieldText(queue, "queued_mails").c_str(),
+                FieldText(queue, "queued_recipients").c_str(),
+                FieldText(queue, "held_recipients").c_str(),
+                FieldText(queue, "connections").c_str());
+  }
   return kExitOk;
 }
 

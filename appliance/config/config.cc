@@ -29,6 +29,7 @@ constexpr SectionParser kSections[] = {
     {"directory", &ParseDirectorySection},
     {"mailbox", &ParseMailboxSection},
     {"routing", &ParseRoutingSection},
+    {"delivery", &ParseDeliverySection},
     {"webmail", &ParseWebmailSection},  // after "tls": it needs the certificate
 };
 

@@ -125,6 +125,22 @@ struct RoutingConfig {
   int64_t hold_down_ms = std::chrono::milliseconds(routing::kHoldDownDefault).count();
 };
 
+// [delivery]: how mail is relayed to the [routing] primaries (appliance/delivery_service.h).
+// Four connections per primary: a recovering Exchange takes a failback drain without a storm
+// (Postfix allows 20 per destination, for internet hosts that are not recovering).
+inline constexpr int64_t kDeliveryConcurrencyDefault = 4;
+inline constexpr int64_t kDeliveryConnectTimeoutMsDefault = 30'000;  // RFC 5321 4.5.3.2: minutes
+enum class DeliveryTls { kVerify, kOpportunistic, kNone };
+struct DeliveryConfig {
+  int64_t concurrency = kDeliveryConcurrencyDefault;  // connections per destination
+  bool connection_reuse = true;            // several mails per connection (RSET between them)
+  DeliveryTls tls = DeliveryTls::kVerify;  // the primary's certificate checked against ca_file
+  std::string ca_file;                     // PEM; "" for the system's store
+  std::string tls_server_name;  // the name the certificate must carry; "" for the primary's IP
+  int64_t connect_timeout_ms = kDeliveryConnectTimeoutMsDefault;
+  int64_t retry_initial_ms = 60'000;  // delivery::kRetryInitialDefault
+};
+
 // [webmail]: HTTPS only, with the [tls] certificate.
 struct WebmailConfig {
   bool enabled = false;
@@ -144,6 +160,7 @@ struct Config {
   DirectoryConfig directory;
   MailboxConfig mailbox;
   RoutingConfig routing;
+  DeliveryConfig delivery;
   WebmailConfig webmail;
 };
 

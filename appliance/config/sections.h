@@ -17,6 +17,7 @@ Status ParseSmtpSection(ConfigSection& section, Config& config);
 Status ParseDirectorySection(ConfigSection& section, Config& config);
 Status ParseMailboxSection(ConfigSection& section, Config& config);
 Status ParseRoutingSection(ConfigSection& section, Config& config);
+Status ParseDeliverySection(ConfigSection& section, Config& config);
 Status ParseWebmailSection(ConfigSection& section, Config& config);
 
 }  // namespace lifeboat::config

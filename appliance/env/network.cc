@@ -21,6 +21,14 @@ class DisconnectedNetwork : public Network {
 
 }  // namespace
 
+Status ByteStream::StartClientTls(const ClientTls&, std::string_view) {
+  return Status::Unavailable("this network has no client TLS");
+}
+
+Result<std::unique_ptr<ClientTls>> Network::LoadClientTls(const ClientTlsOptions&) {
+  return Status::Unavailable("no client TLS: this network does not provide it");
+}
+
 Network& Env::network() {
   // Stateless, so one instance serves every Env that keeps the default.
   static DisconnectedNetwork disconnected;

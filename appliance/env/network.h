@@ -1,9 +1,9 @@
 #pragma once
 // The network of a node, as the Env provides it (DESIGN.md "Determinism": sockets reach the cores
 // and drivers through the Env; STYLE.md rule 2). Listen on an address and get byte streams, connect
-// to an address and get one, move bytes with flow control, and upgrade a server stream to TLS
-// (STARTTLS, RFC 3207). Envoy's envoy/network/connection.h and listener.h are the model, cut down
-// to what the drivers here use.
+// to an address and get one, move bytes with flow control, and upgrade a stream to TLS in place
+// (STARTTLS, RFC 3207), as the server or as the client. Envoy's envoy/network/connection.h and
+// listener.h are the model, cut down to what the drivers here use.
 //
 // Implementations: appliance/net/libevent_network.h (TCP on the libevent loop, OpenSSL), reached
 // through LibeventEnv::network(); the simulator's in-memory network later (issue #14). Nothing
@@ -56,6 +56,23 @@ struct TlsFiles {
 struct TlsSessionFacts {
   std::string version;  // "TLSv1.3"
   std::string cipher;   // "TLS_AES_256_GCM_SHA384"
+};
+
+// How a client verifies the server it relays to (issue #11 Build 3: "STARTTLS to the primary with
+// its certificate verified against a configured CA; opportunistic STARTTLS for internet MX").
+struct ClientTlsOptions {
+  // True: the handshake fails unless the server's chain verifies against the CA and its
+  // certificate names the host (RFC 6125 6.4: DNS-ID, or an iPAddress SAN for a numeric host).
+  // False: opportunistic (RFC 3207 4.1, RFC 7435): encrypt, accept any certificate.
+  bool verify_peer = true;
+  // PEM file of the trusted CA certificates; "" for the system's default store.
+  std::string ca_file_path;
+};
+
+// A client's TLS policy and trust store, made by the Network that will run the sessions.
+class ClientTls {
+ public:
+  virtual ~ClientTls() = default;
 };
 
 // The server's certificate, key and TLS policy, made by the Network that will run the sessions
@@ -118,6 +135,13 @@ class ByteStream {
   // OnTlsEstablished or OnClosed follows. `tls` must come from the same Network. Errors (out of
   // memory, already closed) leave the stream as it was; the caller closes it.
   virtual Status StartTls(const ServerTls& tls) = 0;
+  // Client side of STARTTLS (RFC 3207 4): call once the server's 220 to STARTTLS has been read.
+  // Plaintext still unread is discarded (a server sends nothing before the ClientHello; bytes
+  // that arrive anyway were injected). `server_name` is the host the certificate must name when
+  // `tls` verifies, and is sent as SNI (RFC 6066 3) unless numeric. OnTlsEstablished or
+  // OnClosed ("TLS handshake failed: ... certificate verify failed") follows. `tls` must come
+  // from the same Network. Default: Unavailable (a network without client TLS).
+  virtual Status StartClientTls(const ClientTls& tls, std::string_view server_name);
   virtual bool tls() const = 0;
 
   // Sends what is queued, then closes. OnClosed follows, at most a bounded time later (the
@@ -171,6 +195,10 @@ class Network {
   // Loads a certificate and key for StartTls under this network's TLS policy. Errors name the
   // file that failed and why.
   virtual Result<std::unique_ptr<ServerTls>> LoadServerTls(const TlsFiles& files) = 0;
+
+  // Builds a client TLS policy (TLS 1.2 and up, the same suites as the server's) with its trust
+  // store. Errors name the CA file that failed and why. Default: Unavailable.
+  virtual Result<std::unique_ptr<ClientTls>> LoadClientTls(const ClientTlsOptions& options);
 };
 
 }  // namespace lifeboat

@@ -135,4 +135,10 @@ Result<std::unique_ptr<ServerTls>> LibeventNetwork::LoadServerTls(const TlsFiles
   return std::unique_ptr<ServerTls>(std::move(context).value());
 }
 
+Result<std::unique_ptr<ClientTls>> LibeventNetwork::LoadClientTls(const ClientTlsOptions& options) {
+  auto context = ClientTlsContext::Load(options);
+  if (!context.ok()) return context.status();
+  return std::unique_ptr<ClientTls>(std::move(context).value());
+}
+
 }  // namespace lifeboat::net

@@ -27,6 +27,7 @@ class LibeventNetwork : public Network {
   Result<std::unique_ptr<PendingConnect>> Connect(const std::string& address, Duration timeout,
                                                   ConnectCallback on_done) override;
   Result<std::unique_ptr<ServerTls>> LoadServerTls(const TlsFiles& files) override;
+  Result<std::unique_ptr<ClientTls>> LoadClientTls(const ClientTlsOptions& options) override;
 
  private:
   event_base* base_;

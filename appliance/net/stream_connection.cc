@@ -2,12 +2,14 @@
 // without edge-triggered readiness). The plain socket path is in stream_connection_plain.cc.
 #include "appliance/net/stream_connection.h"
 
+#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -153,6 +155,39 @@ Status StreamConnection::StartTls(const ServerTls& tls) {
   SSL* ssl = SSL_new(ctx);
   SSL_CTX_free(ctx);
   if (ssl == nullptr) return Status::ResourceExhausted("SSL_new failed");
+  return BeginHandshake(ssl, /*client=*/false);
+}
+
+Status StreamConnection::StartClientTls(const ClientTls& tls, std::string_view server_name) {
+  LB_CHECK(!tls_ && !handshaking_);
+  const auto* context = dynamic_cast<const ClientTlsContext*>(&tls);
+  LB_CHECK(context != nullptr);
+  if (finished_) return Status::Unavailable("connection already closed");
+  SSL* ssl = SSL_new(context->context());
+  if (ssl == nullptr) return Status::ResourceExhausted("SSL_new failed");
+  const std::string name(server_name);
+  in6_addr numeric;
+  const bool is_ip = inet_pton(AF_INET, name.c_str(), &numeric) == 1 ||
+                     inet_pton(AF_INET6, name.c_str(), &numeric) == 1;
+  bool named = true;
+  if (context->verify_peer()) {
+    // RFC 6125 6.4: the reference identity is the host we meant to reach. OpenSSL checks it in
+    // the handshake: a DNS-ID (SAN dNSName, wildcards in the left label only) or, for a
+    // numeric host, an iPAddress SAN.
+    named = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1
+                  : SSL_set1_host(ssl, name.c_str()) == 1;
+  }
+  // SNI carries host names only (RFC 6066 3: "Literal IPv4 and IPv6 addresses are not
+  // permitted").
+  if (named && !is_ip && !name.empty()) named = SSL_set_tlsext_host_name(ssl, name.c_str()) == 1;
+  if (!named) {
+    SSL_free(ssl);
+    return Status::InvalidArgument("TLS server name '" + name + "' refused");
+  }
+  return BeginHandshake(ssl, /*client=*/true);
+}
+
+Status StreamConnection::BeginHandshake(SSL* ssl, bool client) {
   if (plain()) {
     // Drops what the socket holds and queues our unsent plaintext (the 220) in a bufferevent.
     Status moved = MovePlainToBufferevent();
@@ -162,14 +197,16 @@ Status StreamConnection::StartTls(const ServerTls& tls) {
     }
   } else {
     // Whatever the peer sent after STARTTLS in plaintext is dropped unread (RFC 3207 section 4:
-    // the server MUST discard knowledge obtained before TLS; CVE-2011-0411).
+    // the server MUST discard knowledge obtained before TLS; CVE-2011-0411). A client drops what
+    // came after the 220 for the same reason: a server sends nothing before the ClientHello.
     evbuffer* input = bufferevent_get_input(bev_);
     evbuffer_drain(input, evbuffer_get_length(input));
   }
   // The filter reads raw bytes from the socket bufferevent underneath; the reply to STARTTLS
   // already queued there is flushed first, in plaintext, as RFC 3207 requires.
   bufferevent* filtered = bufferevent_openssl_filter_new(
-      base_, bev_, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+      base_, bev_, ssl, client ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING,
+      BEV_OPT_CLOSE_ON_FREE);
   if (filtered == nullptr) {
     SSL_free(ssl);
     return Status::ResourceExhausted("bufferevent_openssl_filter_new failed");

@@ -31,6 +31,7 @@
 #include "appliance/env/status.h"
 
 struct bufferevent;
+struct ssl_st;
 struct event_base;
 struct event;
 
@@ -61,6 +62,8 @@ class StreamConnection : public ByteStream {
   // the peer sent behind STARTTLS (up to 64 KiB) before the handshake; the bufferevent path drops
   // what it has read, and bytes still in the socket reach the handshake, which then fails.
   Status StartTls(const ServerTls& tls) override;
+  // `tls` must be a ClientTlsContext (tls_context.h). Same paths as StartTls, as the client.
+  Status StartClientTls(const ClientTls& tls, std::string_view server_name) override;
   bool tls() const override { return tls_; }
   // OnClosed follows at most 10 s later if the peer does not read.
   void CloseAfterFlush() override;
@@ -69,6 +72,10 @@ class StreamConnection : public ByteStream {
 
  private:
   explicit StreamConnection(std::string peer) : peer_(std::move(peer)) {}
+
+  // Moves the connection onto a bufferevent with the OpenSSL filter around `ssl` (owned from
+  // here, freed on error) and starts the handshake as server or client.
+  Status BeginHandshake(ssl_st* ssl, bool client);
 
   // The bufferevent path (stream_connection.cc).
   static void OnRead(bufferevent* bev, void* arg);

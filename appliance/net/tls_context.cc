@@ -53,6 +53,37 @@ Result<SSL_CTX*> NewServerTlsContext(const TlsFiles& files) {
   return ctx;
 }
 
+Result<std::unique_ptr<ClientTlsContext>> ClientTlsContext::Load(const ClientTlsOptions& options) {
+  std::unique_ptr<ClientTlsContext> holder(new ClientTlsContext(options));
+  ERR_clear_error();
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (ctx == nullptr) return Status::IoError("TLS: SSL_CTX_new: " + DrainOpenSslErrors());
+  holder->context_ = ctx;  // freed by the holder on every return below
+  auto fail = [](std::string what) -> Status {
+    return Status::InvalidArgument("TLS client: " + what + ": " + DrainOpenSslErrors());
+  };
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
+    return fail("protocol versions");
+  }
+  if (SSL_CTX_set_cipher_list(ctx, kTls12CipherList) != 1) return fail("cipher list");
+  if (SSL_CTX_set_ciphersuites(ctx, kTls13CipherSuites) != 1) return fail("TLS 1.3 suites");
+  if (SSL_CTX_set1_groups_list(ctx, kTlsGroups) != 1) return fail("groups");
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  if (options.ca_file_path.empty()) {
+    if (SSL_CTX_set_default_verify_paths(ctx) != 1) return fail("the system's CA store");
+  } else if (SSL_CTX_load_verify_locations(ctx, options.ca_file_path.c_str(), nullptr) != 1) {
+    return fail("CA file '" + options.ca_file_path + "'");
+  }
+  // Opportunistic TLS (RFC 7435) still encrypts; it only accepts whatever the server presents.
+  SSL_CTX_set_verify(ctx, options.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+  return holder;
+}
+
+ClientTlsContext::~ClientTlsContext() {
+  SSL_CTX_free(context_);
+}
+
 Result<std::unique_ptr<ServerTlsContext>> ServerTlsContext::Load(const TlsFiles& files) {
   std::unique_ptr<ServerTlsContext> holder(new ServerTlsContext(files));
   LB_RETURN_IF_ERROR(holder->Reload());

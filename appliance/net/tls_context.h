@@ -64,4 +64,23 @@ class ServerTlsContext : public ServerTls {
 // Builds one server SSL_CTX from PEM files with the policy above. Exposed for tests.
 Result<SSL_CTX*> NewServerTlsContext(const TlsFiles& files);
 
+// The libevent network's ClientTls (appliance/env/network.h): the same versions, suites and
+// groups as the server's, plus the trust store and whether the peer is verified.
+// StreamConnection::StartClientTls takes its SSL_CTX. Immutable once loaded, so thread-safe.
+class ClientTlsContext : public ClientTls {
+ public:
+  static Result<std::unique_ptr<ClientTlsContext>> Load(const ClientTlsOptions& options);
+  ~ClientTlsContext() override;
+  ClientTlsContext(const ClientTlsContext&) = delete;
+  ClientTlsContext& operator=(const ClientTlsContext&) = delete;
+
+  SSL_CTX* context() const { return context_; }
+  bool verify_peer() const { return options_.verify_peer; }
+
+ private:
+  explicit ClientTlsContext(ClientTlsOptions options) : options_(std::move(options)) {}
+  ClientTlsOptions options_;
+  SSL_CTX* context_ = nullptr;
+};
+
 }  // namespace lifeboat::net

@@ -28,13 +28,28 @@ void DeliveryQueue::Add(const std::string& mail_id, const std::string& mail_from
 }
 
 std::vector<DeliveryAttempt> DeliveryQueue::TakeDue(WallTime now, size_t attempts_max) {
+  return TakeDue(now, attempts_max, [](const std::string&) { return true; });
+}
+
+size_t DeliveryQueue::CountRecipients(const RecipientFilter& matches) const {
+  size_t count = 0;
+  for (const auto& [key, mail] : mails_) {
+    for (const Recipient& recipient : mail.recipients) {
+      if (matches(recipient.address)) ++count;
+    }
+  }
+  return count;
+}
+
+std::vector<DeliveryAttempt> DeliveryQueue::TakeDue(WallTime now, size_t attempts_max,
+                                                    const RecipientFilter& relay_now) {
   std::vector<DeliveryAttempt> due;
   for (auto& [key, mail] : mails_) {
     if (due.size() == attempts_max) break;
     if (mail.next_attempt > now) continue;
     DeliveryAttempt attempt;
     for (Recipient& recipient : mail.recipients) {
-      if (recipient.in_flight) continue;
+      if (recipient.in_flight || !relay_now(recipient.address)) continue;
       if (attempt.rcpt_to.size() == kRecipientsPerTransactionMax) break;
       recipient.in_flight = true;
       attempt.rcpt_to.push_back(recipient.address);

@@ -15,6 +15,7 @@
 // Not a projection: the engine rebuilds it at start from the queue projection (the mails with
 // recipients neither Delivered nor Bounced in the log). Threading: loop thread only.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,6 +59,12 @@ class DeliveryQueue {
   // OnResults. A mail with more than kRecipientsPerTransactionMax recipients gives its first
   // ones now and the rest on the next call.
   std::vector<DeliveryAttempt> TakeDue(WallTime now, size_t attempts_max);
+  // Whether a recipient may go now: the routing table's mode for it relays (normal, failback).
+  // A recipient it holds back stays waiting, neither attempted nor aged by an attempt.
+  using RecipientFilter = std::function<bool(const std::string& recipient)>;
+  // TakeDue for the recipients `relay_now` lets go; the others stay queued as they were.
+  std::vector<DeliveryAttempt> TakeDue(WallTime now, size_t attempts_max,
+                                       const RecipientFilter& relay_now);
   // Folds one attempt's results (from TransactionDone; one per recipient of the attempt).
   // `remote_host` names the server for the DSN. `random` draws the retry jitter.
   AttemptOutcome OnResults(const DeliveryAttempt& attempt,
@@ -67,6 +74,10 @@ class DeliveryQueue {
   // When the next mail not in flight is due (the driver's timer), or nullopt when none waits.
   std::optional<WallTime> NextDue() const;
   size_t size() const { return mails_.size(); }
+  bool Contains(const std::string& mail_id) const { return received_of_.contains(mail_id); }
+  // Recipients still owed (waiting or in flight) that `matches`: the failback drain is done when
+  // none in a failback scope is left.
+  size_t CountRecipients(const RecipientFilter& matches) const;
   uint64_t possible_duplicates() const { return possible_duplicates_; }
 
  private:

@@ -145,7 +145,35 @@ TEST_F(ConfigTest, UnknownSectionIsAnError) {
   EXPECT_EQ(
       ErrorOf(Good() + "[smtpp]\nport = 25\n"),
       "config: [smtpp]: unknown section (known sections: node, admin, log, tls, eventlog, smtp, "
-      "directory, mailbox, routing, webmail)");
+      "directory, mailbox, routing, delivery, webmail)");
+}
+
+// [delivery]: how mail reaches the primary; a typo in the TLS mode must stop the start rather
+// than relay in plaintext.
+TEST_F(ConfigTest, DeliverySectionParsesAndDefaultsToVerifiedTls) {
+  Result<Config> defaults = ParseConfig(Good(), "test.toml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->delivery.tls, DeliveryTls::kVerify);
+  EXPECT_EQ(defaults->delivery.concurrency, kDeliveryConcurrencyDefault);
+  EXPECT_TRUE(defaults->delivery.connection_reuse);
+  Result<Config> config =
+      ParseConfig(Good() +
+                      "[delivery]\nconcurrency = 2\nconnection_reuse = false\n"
+                      "tls = \"opportunistic\"\nca_file = \"/etc/ca.pem\"\n"
+                      "tls_server_name = \"mx.corp.test\"\nretry_initial_ms = 1000\n",
+                  "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->delivery.concurrency, 2);
+  EXPECT_FALSE(config->delivery.connection_reuse);
+  EXPECT_EQ(config->delivery.tls, DeliveryTls::kOpportunistic);
+  EXPECT_EQ(config->delivery.ca_file, "/etc/ca.pem");
+  EXPECT_EQ(config->delivery.tls_server_name, "mx.corp.test");
+  EXPECT_EQ(config->delivery.retry_initial_ms, 1000);
+  std::string error = ErrorOf(Good() + "[delivery]\ntls = \"sometimes\"\n");
+  EXPECT_NE(error.find("delivery.tls"), std::string::npos) << error;
+  EXPECT_NE(error.find("\"verify\", \"opportunistic\" or \"none\""), std::string::npos) << error;
+  error = ErrorOf(Good() + "[delivery]\nconcurrency = 0\n");
+  EXPECT_NE(error.find("delivery.concurrency"), std::string::npos) << error;
 }
 
 // [smtp] and [directory]: the relay rules and the recipient domains must parse, or the node

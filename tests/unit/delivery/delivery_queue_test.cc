@@ -140,5 +140,39 @@ TEST_F(DeliveryQueueTest, NoDsnForTheNullSenderAndLargeRecipientListsSplit) {
   EXPECT_EQ(queue_.size(), 1u);
 }
 
+// Continuity holds a recipient back (the driver's filter is the routing table's mode): it is
+// neither attempted nor aged by an attempt, and goes, oldest first, once its scope relays again
+// (failback). CountRecipients sees held and in-flight recipients alike: the failback drain is
+// done only when none is left.
+TEST_F(DeliveryQueueTest, HeldRecipientsWaitUntilTheirScopeRelaysAgain) {
+  queue_.Add("m1", "s@example.org", {"kept@corp.test", "pilot@corp.test"}, std::string(kPrimary),
+             kStart);
+  queue_.Add("m2", "s@example.org", {"kept@corp.test"}, std::string(kPrimary), kStart + minutes(1));
+  bool continuity = true;
+  auto relay_now = [&](const std::string& recipient) {
+    return !(continuity && recipient == "kept@corp.test");
+  };
+  std::vector<DeliveryAttempt> due = queue_.TakeDue(kStart + minutes(2), 10, relay_now);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].mail_id, "m1");
+  EXPECT_EQ(due[0].rcpt_to, (std::vector<std::string>{"pilot@corp.test"}));
+  auto all = [](const std::string&) { return true; };
+  EXPECT_EQ(queue_.CountRecipients(all), 3u);  // the one in flight counts too
+  queue_.OnResults(due[0], {Result("pilot@corp.test", RecipientOutcome::kDelivered, 250, "250 ok")},
+                   "mx.corp.test", kStart + minutes(2), 0);
+  EXPECT_TRUE(queue_.TakeDue(kStart + minutes(3), 10, relay_now).empty());
+  EXPECT_EQ(queue_.CountRecipients(all), 2u);
+
+  continuity = false;  // failback: the held mail goes, oldest first, as a first attempt
+  due = queue_.TakeDue(kStart + minutes(3), 10, relay_now);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].mail_id, "m1");
+  EXPECT_EQ(due[0].attempt, 2u);  // m1 had one attempt (for its other recipient)
+  EXPECT_EQ(due[1].mail_id, "m2");
+  EXPECT_EQ(due[1].attempt, 1u);
+  EXPECT_TRUE(queue_.Contains("m2"));
+  EXPECT_FALSE(queue_.Contains("m3"));
+}
+
 }  // namespace
 }  // namespace lifeboat::delivery
