@@ -90,6 +90,19 @@ constexpr CommandUsage kCommands[] = {
      "  --user ADDRESS  the user's address (or directory id)\n"
      "  --count N       how many codes (default 5, at most 10)\n"
      "  --json          one JSON object per code\n"},
+    {"update", "apply", "update apply BUNDLE [--slots DIR] [--key PEM]",
+     "Verifies the signed update BUNDLE (Ed25519) and only then writes its image to the inactive\n"
+     "slot, which boots next on trial: without a confirmation it falls back by itself.",
+     "  --slots DIR     the slots directory (default $LIFEBOAT_UPDATE_SLOTS, else\n"
+     "                  /var/lib/lifeboat-slots)\n"
+     "  --key PEM       the public key (default /etc/lifeboat/update-key.pem)\n",
+     false},
+    {"update", "status", "update status [--slots DIR]",
+     "The active slot, whether it is confirmed or on trial, and each slot's version.",
+     "  --slots DIR     the slots directory\n", false},
+    {"update", "rollback", "update rollback [--slots DIR]",
+     "Makes the other slot active and confirmed: it boots next.",
+     "  --slots DIR     the slots directory\n", false},
     {"demo", "", "demo [--data-dir DIR]",
      "Creates a demo data dir if needed (config, certificate, demo company) and serves it.",
      "  --data-dir DIR  an absolute path (default /var/lib/lifeboat-demo)\n", false},

@@ -98,31 +98,15 @@ deb=$(ls "$work"/out/lifeboat_*.deb 2>/dev/null | head -1)
 timing "cpack"
 
 # --- The root filesystem: Debian 12, systemd, the package's dependencies ------------------------
-# First alternative of each dependency, without its version: mmdebstrap installs bookworm's, which
-# is what dpkg-shlibdeps saw on this Debian 12 machine.
-packages=$( (
-  echo systemd systemd-sysv dbus iproute2 udev
-  dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/:any//; s/ //g'
-) | tr ' ' '\n' | sed '/^$/d' | sort -u | paste -sd, -)
-mirror=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{ print $2 }' |
-  grep -v security | head -1 || true)
-mirror=${mirror:-http://deb.debian.org/debian}
-key=$(printf '%s\n' bookworm apt "$mirror" "$packages" | sha256sum | cut -c1-16)
-base=$cache/rootfs-$key
-mkdir -p "$cache"
-exec 9>"$cache/lock"
-flock 9
-if [ ! -d "$base" ]; then
-  echo "unit_nspawn_test: building $base: mmdebstrap $packages"
-  rm -rf "$base.partial"
-  mmdebstrap --quiet --variant=apt --include="$packages" bookworm "$base.partial" "$mirror" \
-    >"$work/mmdebstrap.log" 2>&1 || { tail -30 "$work/mmdebstrap.log"; fail "mmdebstrap"; }
-  mv "$base.partial" "$base"
+# Cached by image/rootfs-cache (shared with image/build), keyed by its package list.
+cached_before=$(ls -d "$cache"/rootfs-* 2>/dev/null | wc -l)
+base=$(LIFEBOAT_TEST_CACHE=$cache "$(dirname "$0")/../../image/rootfs-cache" "$deb") ||
+  fail "image/rootfs-cache"
+if [ "$(ls -d "$cache"/rootfs-* | wc -l)" -gt "$cached_before" ]; then
   timing "root filesystem (built)"
 else
   timing "root filesystem (cached)"
 fi
-flock -u 9
 
 # A throwaway layer over the cached tree (a copy where overlayfs is not available).
 mkdir -p "$work/upper" "$work/overlay-work" "$root"
