@@ -1,8 +1,9 @@
 // One message: its headers, the plain text part, and the HTML part in a sandboxed frame. The
 // frame's document comes from /api/messages/<id>/html, sanitized on the server and served with
-// its own CSP (default-src 'none'; sandbox): the sandbox attribute below is empty, so the frame
-// has neither scripts nor our origin (no allow-scripts, no allow-same-origin), and remote images
-// are already gone from what the server sends.
+// its own CSP (default-src 'none'; sandbox). The sandbox attribute below allows only popups that
+// escape it (a link opens in a new, normal tab): the frame has neither scripts nor our origin
+// (no allow-scripts, no allow-same-origin), and remote images are already gone from what the
+// server sends.
 import { useEffect, useState } from "preact/hooks";
 import { api, attachmentUrl, htmlUrl, Message } from "./api";
 import { folderLabel, formatDate, t } from "./i18n";
@@ -73,7 +74,8 @@ export function MessageView({ id, onExpired, onChanged }: Props) {
       {message.has_html ? (
         <>
           <p class="note">{t("remoteBlocked")}</p>
-          <iframe class="body-html" sandbox="" src={htmlUrl(id)} title={t("htmlFrameTitle")}
+          <iframe class="body-html" sandbox="allow-popups allow-popups-to-escape-sandbox"
+            src={htmlUrl(id)} title={t("htmlFrameTitle")}
             referrerpolicy="no-referrer" loading="lazy" />
         </>
       ) : (
