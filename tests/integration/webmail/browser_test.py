@@ -88,9 +88,17 @@ class WebmailBrowserTest(unittest.TestCase):
             smtp.sendmail("welcome@ext.test", ["bob@example.test"],
                           b"From: x@ext.test\r\nTo: bob@example.test\r\nSubject: for bob only\r\n"
                           b"\r\nprivate\r\n")
-            for path in cls.hostile_files:
-                with open(path, "rb") as mail:
-                    smtp.sendmail("hostile@attacker.test", [USER], mail.read())
+        # One connection per hostile mail: the gateway may refuse one (a NUL byte, say) and close.
+        cls.refused = []
+        for path in cls.hostile_files:
+            with open(path, "rb") as mail:
+                raw = mail.read()
+            try:
+                with smtplib.SMTP("127.0.0.1", cls.node.smtp_port,
+                                  timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+                    smtp.sendmail("hostile@attacker.test", [USER], raw)
+            except smtplib.SMTPException:
+                cls.refused.append(os.path.basename(path))
         cls.node.wait_applied()
         cls.alice_ids = {m.get("subject", ""): m["message_id"]
                          for m in cls.node.mailbox_list(USER)}
@@ -199,9 +207,12 @@ class WebmailBrowserTest(unittest.TestCase):
             self.assertEqual(steps[f"{page}_phone_overflow_px"], 0, page)
 
     def test_hostile_corpus(self):
-        self.assertGreaterEqual(len(self.hostile_files), HOSTILE_MAILS_MIN)
+        self.assertGreaterEqual(len(self.hostile_files) - len(self.refused), HOSTILE_MAILS_MIN,
+                                f"refused at SMTP: {self.refused}")
         hostile = []
         for path in self.hostile_files:
+            if os.path.basename(path) in self.refused:
+                continue  # refused by the gateway: never stored, nothing to render
             name = os.path.basename(path)[3:-4]  # "07-svg-animate-href.eml" -> "svg-animate-href"
             number = int(os.path.basename(path)[:2])
             subject = f"hostile {number:02d} {name}"
