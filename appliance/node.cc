@@ -2,6 +2,7 @@
 
 #include "appliance/admin/admin_token.h"
 #include "appliance/version.h"
+#include "appliance/webmail/ui_files.h"
 
 namespace lifeboat {
 
@@ -92,9 +93,20 @@ Status Node::StartWebmail() {
   options.port = config_.webmail.port;
   options.tls = {*config_.tls.certificate, *config_.tls.private_key};
   options.origin = config_.webmail.origin;
+  const std::string ui_dir =
+      config_.webmail.ui_dir.empty() ? webmail::DefaultUiDir() : config_.webmail.ui_dir;
+  if (ui_dir.empty()) {
+    logger_.Warn(kComponent, "no webmail UI found: serving the JSON API only", {});
+  } else {
+    auto ui = webmail::LoadUiFiles(ui_dir);
+    if (!ui.ok()) return ui.status();
+    options.ui = std::move(ui).value();
+    logger_.Info(kComponent, "webmail UI loaded", {{"dir", ui_dir}});
+  }
   auto server =
       webmail::WebmailServer::Start(env_, std::move(options), *storage_->projections().auth_view,
-                                    *storage_->projections().directory_view, storage_->proposer());
+                                    *storage_->projections().directory_view, storage_->proposer(),
+                                    storage_->state(), storage_->log());
   if (!server.ok()) return server.status();
   webmail_server_ = std::move(server).value();
   webmail_server_->NotifyApplied(storage_->applied_index());

@@ -147,6 +147,10 @@ struct WebmailConfig {
   std::string host;
   uint16_t port = 0;
   std::string origin;  // empty: "https://<host>:<port>"
+  // The bundled browser UI (modules/webmail/ui). Empty: the first of <dir of the binary>/../
+  // webmail-ui (a build tree) and /usr/share/lifeboat/webmail (the .deb) that holds index.html;
+  // none: the JSON API is served without a UI. Set: it must hold a UI, or the node does not start.
+  std::string ui_dir;
 };
 
 struct Config {

@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::string_view kListenExpected = "HOST:PORT (0.0.0.0:443, [::]:8443)";
 constexpr std::string_view kOriginExpected = "https://HOST[:PORT], as browsers send in Origin";
+constexpr std::string_view kUiDirExpected = "the directory of the bundled webmail UI";
 
 }  // namespace
 
@@ -17,6 +18,8 @@ Status ParseWebmailSection(ConfigSection& section, Config& config) {
   if (!listen.ok()) return listen.status();
   auto origin = section.TakeString("origin", kOriginExpected);
   if (!origin.ok()) return origin.status();
+  auto ui_dir = section.TakeString("ui_dir", kUiDirExpected);
+  if (!ui_dir.ok()) return ui_dir.status();
   if (!listen->has_value()) {
     if (origin->has_value()) return section.Missing("listen", kListenExpected);
     return Status::Ok();  // no webmail
@@ -38,6 +41,10 @@ Status ParseWebmailSection(ConfigSection& section, Config& config) {
   config.webmail.host = host;
   config.webmail.port = port;
   if (origin->has_value()) config.webmail.origin = **origin;
+  if (ui_dir->has_value()) {
+    if (ui_dir->value().empty()) return section.Invalid("ui_dir", kUiDirExpected);
+    config.webmail.ui_dir = **ui_dir;
+  }
   return Status::Ok();
 }
 

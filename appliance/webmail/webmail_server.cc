@@ -17,7 +17,10 @@
 #include <variant>
 
 #include "appliance/env/check.h"
+#include "appliance/log_mail_bodies.h"
+#include "appliance/mailbox_read_state.h"
 #include "appliance/net/evhttp_support.h"
+#include "modules/webmail/message_html.h"
 #include "modules/webmail/webmail_limits.h"
 
 namespace lifeboat::webmail {
@@ -76,13 +79,22 @@ void Send(evhttp_request* request, const HttpResponse& response) {
 
 WebmailServer::WebmailServer(LibeventEnv& env, const auth::AuthView& auth_view,
                              const directory::DirectoryView& directory,
-                             eventlog::Proposer& proposer)
-    : env_(env), auth_view_(auth_view), directory_(directory), proposer_(proposer) {}
+                             eventlog::Proposer& proposer, const eventlog::StateReader& state,
+                             const eventlog::LogStore& log)
+    : env_(env),
+      auth_view_(auth_view),
+      directory_(directory),
+      proposer_(proposer),
+      state_(state),
+      log_(log) {}
 
 Result<std::unique_ptr<WebmailServer>> WebmailServer::Start(
     LibeventEnv& env, WebmailServerOptions options, const auth::AuthView& auth_view,
-    const directory::DirectoryView& directory, eventlog::Proposer& proposer) {
-  std::unique_ptr<WebmailServer> server(new WebmailServer(env, auth_view, directory, proposer));
+    const directory::DirectoryView& directory, eventlog::Proposer& proposer,
+    const eventlog::StateReader& state, const eventlog::LogStore& log) {
+  std::unique_ptr<WebmailServer> server(
+      new WebmailServer(env, auth_view, directory, proposer, state, log));
+  server->ui_ = std::move(options.ui);
   auto tls = net::ServerTlsContext::Load(options.tls);
   if (!tls.ok()) return Status(tls.status().code(), "webmail TLS: " + tls.status().message());
   server->tls_ = std::move(tls).value();
@@ -112,8 +124,11 @@ Result<std::unique_ptr<WebmailServer>> WebmailServer::Start(
                       (server->port_ == 443 ? "" : ":" + std::to_string(server->port_));
   }
   server->login_ = std::make_unique<auth::LoginCore>(env, auth_view, server->throttle_);
-  server->handler_ = std::make_unique<WebmailHandler>(env, auth_view, server->activity_,
-                                                      WebmailConfig{server->origin_});
+  WebmailConfig config;
+  config.origin = server->origin_;
+  config.assets = server->ui_.has_value() ? &*server->ui_ : nullptr;
+  server->handler_ =
+      std::make_unique<WebmailHandler>(env, auth_view, server->activity_, std::move(config));
   return server;
 }
 
@@ -164,11 +179,42 @@ void WebmailServer::Handle(evhttp_request* request) {
   } else if (auto* login = std::get_if<StartLogin>(&handled)) {
     login->request.user_id = ResolveUser(login->request.user_name);
     RunLogin(id, std::move(login->request));
+  } else if (auto* activation = std::get_if<StartActivation>(&handled)) {
+    activation->request.user_id = ResolveUser(activation->request.user_name);
+    RunActivation(id, std::move(activation->request));
   } else {
-    auto& activation = std::get<StartActivation>(handled);
-    activation.request.user_id = ResolveUser(activation.request.user_name);
-    RunActivation(id, std::move(activation.request));
+    RunMessageHtml(id, std::move(std::get<ReadMessageHtml>(handled)));
   }
+}
+
+void WebmailServer::RunMessageHtml(uint64_t id, ReadMessageHtml read) {
+  auto result = std::make_shared<Result<HttpResponse>>(Status::Unavailable("not run"));
+  std::weak_ptr<WebmailServer*> self = self_;
+  env_.RunOffLoop(
+      [&state = state_, &log = log_, read = std::move(read), result] {
+        StateMailboxReadState read_state(state);
+        LogMailBodies bodies(log);
+        mailbox::MailboxReader reader(read_state, &bodies);
+        auto raw = ReadOwnedRawMessage(reader, read.user_id, read.message_id);
+        if (!raw.ok()) {
+          *result = raw.status();
+          return;
+        }
+        *result = MessageHtmlResponse(*raw);
+      },
+      [self, id, result] {
+        auto alive = self.lock();
+        if (alive == nullptr || *alive == nullptr) return;
+        if (result->ok()) {
+          Reply reply;
+          reply.response = std::move(result->value());
+          (*alive)->Finish(id, std::move(reply));
+        } else if (result->status().code() == StatusCode::kNotFound) {
+          (*alive)->Finish(id, ErrorResponse(404, "not_found", "no such message"));
+        } else {
+          (*alive)->Finish(id, ErrorResponse(503, "unavailable", "try again in a moment"));
+        }
+      });
 }
 
 void WebmailServer::RunLogin(uint64_t id, auth::LoginRequest request) {

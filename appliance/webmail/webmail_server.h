@@ -28,6 +28,8 @@
 #include "appliance/env/libevent_env.h"
 #include "appliance/env/status.h"
 #include "appliance/net/tls_context.h"
+#include "eventlog/log_store.h"
+#include "eventlog/projection_runner.h"
 #include "eventlog/proposer.h"
 #include "modules/auth/auth_view.h"
 #include "modules/auth/login.h"
@@ -35,6 +37,7 @@
 #include "modules/auth/session.h"
 #include "modules/directory/directory_view.h"
 #include "modules/webmail/handler.h"
+#include "modules/webmail/static_assets.h"
 
 struct evhttp;
 struct evhttp_connection;
@@ -48,16 +51,18 @@ struct WebmailServerOptions {
   TlsFiles tls;
   // The origin browsers send: "https://host[:port]". Empty: "https://<host>:<bound port>".
   std::string origin;
+  // The browser UI's files (ui_files.h); nullopt: the JSON API only.
+  std::optional<StaticAssets> ui;
 };
 
 class WebmailServer {
  public:
-  // Every reference must outlive the server.
-  static Result<std::unique_ptr<WebmailServer>> Start(LibeventEnv& env,
-                                                      WebmailServerOptions options,
-                                                      const auth::AuthView& auth_view,
-                                                      const directory::DirectoryView& directory,
-                                                      eventlog::Proposer& proposer);
+  // Every reference must outlive the server. `state` and `log` are read off the loop (message
+  // bodies: the mailbox projection, and the log that holds the raw bytes).
+  static Result<std::unique_ptr<WebmailServer>> Start(
+      LibeventEnv& env, WebmailServerOptions options, const auth::AuthView& auth_view,
+      const directory::DirectoryView& directory, eventlog::Proposer& proposer,
+      const eventlog::StateReader& state, const eventlog::LogStore& log);
   ~WebmailServer();
   WebmailServer(const WebmailServer&) = delete;
   WebmailServer& operator=(const WebmailServer&) = delete;
@@ -81,7 +86,8 @@ class WebmailServer {
   };
 
   WebmailServer(LibeventEnv& env, const auth::AuthView& auth_view,
-                const directory::DirectoryView& directory, eventlog::Proposer& proposer);
+                const directory::DirectoryView& directory, eventlog::Proposer& proposer,
+                const eventlog::StateReader& state, const eventlog::LogStore& log);
   static void OnRequest(evhttp_request* request, void* arg);
   static void OnConnectionClose(evhttp_connection* connection, void* arg);
   void Handle(evhttp_request* request);
@@ -91,6 +97,9 @@ class WebmailServer {
   void RunLogin(uint64_t id, auth::LoginRequest request);
   void RunActivation(uint64_t id, auth::ActivationRequest request);
   void FinishLogin(uint64_t id, const auth::LoginOutcome& outcome);
+  // Reads the message off the loop (in the user's own mailbox only) and answers with its
+  // sanitized HTML, or 404.
+  void RunMessageHtml(uint64_t id, ReadMessageHtml read);
   // Proposes the reply's events, then sends it once they are applied (503 if one failed).
   void Finish(uint64_t id, Reply reply);
   void SendIfApplied(uint64_t id);
@@ -99,6 +108,9 @@ class WebmailServer {
   const auth::AuthView& auth_view_;
   const directory::DirectoryView& directory_;
   eventlog::Proposer& proposer_;
+  const eventlog::StateReader& state_;
+  const eventlog::LogStore& log_;
+  std::optional<StaticAssets> ui_;
   std::unique_ptr<net::ServerTlsContext> tls_;
   auth::SessionActivity activity_;
   auth::LoginThrottle throttle_;

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "modules/ascii/ascii_case.h"
+#include "modules/webmail/message_html.h"
 #include "modules/webmail/security_headers.h"
 #include "modules/webmail/webmail_api.pb.h"
 #include "modules/webmail/webmail_limits.h"
@@ -88,6 +89,14 @@ const std::vector<WebmailHandler::Route>& WebmailHandler::Routes() {
 
 Handled WebmailHandler::Handle(const HttpRequest& request) {
   if (std::optional<Reply> refused = CheckLimits(request)) return std::move(*refused);
+  if (config_.assets != nullptr && StaticAssets::Owns(request.path())) {
+    Reply reply;
+    reply.response = config_.assets->Serve(request);
+    return reply;
+  }
+  if (std::string id = MessageHtmlPathId(request.path()); !id.empty()) {
+    return MessageHtml(request, std::move(id));
+  }
   const Route* route = nullptr;
   std::string allowed;
   for (const Route& candidate : Routes()) {
@@ -174,6 +183,17 @@ std::variant<WebmailHandler::Session, Reply> WebmailHandler::Authenticate(
     reply.events.push_back(auth::AuthEventOf(std::move(change)));
   }
   return reply;
+}
+
+Handled WebmailHandler::MessageHtml(const HttpRequest& request, std::string message_id) {
+  if (request.method != "GET") {
+    Reply reply = ErrorResponse(405, "method_not_allowed", "method not allowed on this path");
+    reply.response.SetHeader("Allow", "GET");
+    return reply;
+  }
+  std::variant<Session, Reply> session = Authenticate(request);
+  if (Reply* refused = std::get_if<Reply>(&session)) return std::move(*refused);
+  return ReadMessageHtml{std::get<Session>(session).record.user_id(), std::move(message_id)};
 }
 
 Handled WebmailHandler::Login(const HttpRequest& request) {

@@ -13,6 +13,8 @@
 //   4. routes behind a session: the __Host- cookie names a committed, unexpired session (401;
 //      an expired one is ended: SessionEnded is returned to propose);
 //   5. state changes behind a session: X-CSRF-Token equal to the session's token (403, "csrf").
+// Before the route table, GET / and /assets/<name> are the UI's static files (static_assets.h,
+// no session needed: the login page is one of them).
 //
 // Login and activation need the directory and Argon2: Handle returns StartLogin /
 // StartActivation and the driver runs auth::LoginCore (resolving the name to a directory id, the
@@ -32,6 +34,7 @@
 #include "modules/auth/login.h"
 #include "modules/auth/session.h"
 #include "modules/webmail/http_message.h"
+#include "modules/webmail/static_assets.h"
 
 namespace lifeboat::webmail {
 
@@ -39,6 +42,8 @@ struct WebmailConfig {
   // The origin browsers send in Origin (RFC 6454 section 7), exactly: "https://mail.example.com"
   // (a port only when not 443).
   std::string origin;
+  // The UI's files; null: none are served (an API-only node, or a build without the UI).
+  const StaticAssets* assets = nullptr;
 };
 
 struct Reply {
@@ -51,7 +56,13 @@ struct StartLogin {
 struct StartActivation {
   auth::ActivationRequest request;  // user_id unset, as for StartLogin
 };
-using Handled = std::variant<Reply, StartLogin, StartActivation>;
+// GET /api/messages/<id>/html (message_html.h): the driver reads the message off the loop, in
+// the session user's own mailbox only, and answers with MessageHtmlResponse or 404.
+struct ReadMessageHtml {
+  std::string user_id;
+  std::string message_id;
+};
+using Handled = std::variant<Reply, StartLogin, StartActivation, ReadMessageHtml>;
 
 class WebmailHandler {
  public:
@@ -76,6 +87,7 @@ class WebmailHandler {
   std::optional<Reply> CheckStateChange(const HttpRequest& request) const;
   std::variant<Session, Reply> Authenticate(const HttpRequest& request);
 
+  Handled MessageHtml(const HttpRequest& request, std::string message_id);
   Handled Login(const HttpRequest& request);
   Handled Activate(const HttpRequest& request);
   Reply SessionInfo(const Session& session);

@@ -19,6 +19,8 @@ dpkg-deb -c "$deb" >"$work/contents"
 grep -q '\./usr/bin/lifeboat$' "$work/contents" || fail "/usr/bin/lifeboat missing from the package"
 grep -q '\./usr/lib/systemd/system/lifeboat.service$\|\./lib/systemd/system/lifeboat.service$' \
   "$work/contents" || fail "systemd unit missing from the package"
+grep -q '\./usr/share/lifeboat/webmail/index\.html$' "$work/contents" ||
+  fail "the webmail UI (/usr/share/lifeboat/webmail) missing from the package"
 dpkg-deb -I "$deb" postinst >/dev/null || fail "postinst (service user creation) missing"
 dpkg-deb -f "$deb" Depends | grep -q 'libleveldb' || fail "shlibdeps did not record libleveldb"
 

@@ -69,7 +69,8 @@ class LifeboatNode:
     `smtp` adds or overrides [smtp] keys (limits); `data_dir` defaults to workdir/data;
     `wrapper` is a command prefix (["fiu-run", "-x", ...]) for `serve` only; `sections` adds
     whole sections ({"routing": {...}}) after the others; `webmail` adds a [webmail] HTTPS
-    listener on a free port (webmail_port, webmail_origin) with the [tls] files.
+    listener on a free port (webmail_port, webmail_origin) with the [tls] files (a dict: more
+    [webmail] keys, such as ui_dir).
     """
 
     def __init__(self, binary, workdir, smtp=None, users=DEFAULT_USERS, data_dir=None,
@@ -108,7 +109,10 @@ class LifeboatNode:
         for name, values in (sections or {}).items():
             config += _toml_section(name, values)
         if webmail:
-            config += _toml_section("webmail", {"listen": f"127.0.0.1:{self.webmail_port}"})
+            webmail_section = {"listen": f"127.0.0.1:{self.webmail_port}"}
+            if isinstance(webmail, dict):
+                webmail_section.update(webmail)  # more [webmail] keys: {"ui_dir": ...}
+            config += _toml_section("webmail", webmail_section)
         with open(self.config_path, "w", encoding="utf-8") as out:
             out.write(config)
 

@@ -298,5 +298,44 @@ TEST_F(WebmailHandlerTest, AnIdleSessionEndsAndItsEndIsLogged) {
   EXPECT_FALSE(view_.Session(auth::SessionIdDigest(id)).has_value());
 }
 
+TEST_F(WebmailHandlerTest, TheMessageHtmlRouteNeedsASessionAndNamesTheSessionsOwnMailbox) {
+  HttpResponse anonymous = Drive(Get("/api/messages/m-1/html"));
+  EXPECT_EQ(anonymous.status, 401);
+  std::string id = LogIn();
+  HttpRequest request = Get("/api/messages/m%2D1/html");
+  WithSession(request, id);
+  Handled handled = handler_.Handle(request);
+  auto* read = std::get_if<ReadMessageHtml>(&handled);
+  ASSERT_NE(read, nullptr);
+  EXPECT_EQ(read->user_id, "u-alice");  // the session's user: never taken from the request
+  EXPECT_EQ(read->message_id, "m-1");
+  HttpRequest post = Post("/api/messages/m-1/html", "{}");
+  WithSession(post, id);
+  HttpResponse refused = Drive(post);
+  EXPECT_EQ(refused.status, 405);
+  EXPECT_EQ(refused.Header("Allow"), "GET");
+}
+
+TEST(WebmailStaticTest, TheUiIsServedBeforeTheRoutesAndWithoutASession) {
+  simulator::ManualEnv env{62};
+  auth::AuthView view;
+  auth::SessionActivity activity;
+  StaticAssets assets;
+  ASSERT_TRUE(assets.Add("index.html", "<!doctype html>").ok());
+  WebmailConfig config{std::string(kOrigin)};
+  config.assets = &assets;
+  WebmailHandler handler(env, view, activity, config);
+  HttpRequest request;
+  request.method = "GET";
+  request.target = "/";
+  Handled handled = handler.Handle(request);
+  ASSERT_TRUE(std::holds_alternative<Reply>(handled));
+  EXPECT_EQ(std::get<Reply>(handled).response.status, 200);
+  EXPECT_EQ(std::get<Reply>(handled).response.body, "<!doctype html>");
+  request.target = "/assets/../api/session";
+  handled = handler.Handle(request);
+  EXPECT_EQ(std::get<Reply>(handled).response.status, 400);  // the limits come first
+}
+
 }  // namespace
 }  // namespace lifeboat::webmail
