@@ -92,9 +92,17 @@ Status Node::StartWebmail() {
   options.port = config_.webmail.port;
   options.tls = {*config_.tls.certificate, *config_.tls.private_key};
   options.origin = config_.webmail.origin;
+  if (config_.webmail.connections_per_address_max > 0) {
+    options.limits.connections_per_address_max = config_.webmail.connections_per_address_max;
+  }
+  if (config_.webmail.requests_per_address_per_minute_max > 0) {
+    options.limits.requests_per_address_per_minute_max =
+        static_cast<uint32_t>(config_.webmail.requests_per_address_per_minute_max);
+  }
   auto server =
       webmail::WebmailServer::Start(env_, std::move(options), *storage_->projections().auth_view,
-                                    *storage_->projections().directory_view, storage_->proposer());
+                                    *storage_->projections().directory_view, storage_->proposer(),
+                                    storage_->state(), storage_->log());
   if (!server.ok()) return server.status();
   webmail_server_ = std::move(server).value();
   webmail_server_->NotifyApplied(storage_->applied_index());

@@ -131,6 +131,9 @@ struct WebmailConfig {
   std::string host;
   uint16_t port = 0;
   std::string origin;  // empty: "https://<host>:<port>"
+  // Per client address (modules/webmail/address_limits.h); 0: the built-in default.
+  uint64_t connections_per_address_max = 0;
+  uint64_t requests_per_address_per_minute_max = 0;
 };
 
 struct Config {

@@ -9,6 +9,8 @@ namespace {
 
 constexpr std::string_view kListenExpected = "HOST:PORT (0.0.0.0:443, [::]:8443)";
 constexpr std::string_view kOriginExpected = "https://HOST[:PORT], as browsers send in Origin";
+constexpr std::string_view kConnectionsExpected = "connections per client address, 1..100000";
+constexpr std::string_view kRequestsExpected = "requests per client address per minute, 1..1000000";
 
 }  // namespace
 
@@ -17,6 +19,16 @@ Status ParseWebmailSection(ConfigSection& section, Config& config) {
   if (!listen.ok()) return listen.status();
   auto origin = section.TakeString("origin", kOriginExpected);
   if (!origin.ok()) return origin.status();
+  auto connections = section.TakeInteger("connections_per_address_max", kConnectionsExpected);
+  if (!connections.ok()) return connections.status();
+  auto requests = section.TakeInteger("requests_per_address_per_minute_max", kRequestsExpected);
+  if (!requests.ok()) return requests.status();
+  if (connections->has_value() && (**connections < 1 || **connections > 100'000)) {
+    return section.Invalid("connections_per_address_max", kConnectionsExpected);
+  }
+  if (requests->has_value() && (**requests < 1 || **requests > 1'000'000)) {
+    return section.Invalid("requests_per_address_per_minute_max", kRequestsExpected);
+  }
   if (!listen->has_value()) {
     if (origin->has_value()) return section.Missing("listen", kListenExpected);
     return Status::Ok();  // no webmail
@@ -38,6 +50,8 @@ Status ParseWebmailSection(ConfigSection& section, Config& config) {
   config.webmail.host = host;
   config.webmail.port = port;
   if (origin->has_value()) config.webmail.origin = **origin;
+  if (connections->has_value()) config.webmail.connections_per_address_max = **connections;
+  if (requests->has_value()) config.webmail.requests_per_address_per_minute_max = **requests;
   return Status::Ok();
 }
 

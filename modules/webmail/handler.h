@@ -32,6 +32,8 @@
 #include "modules/auth/login.h"
 #include "modules/auth/session.h"
 #include "modules/webmail/http_message.h"
+#include "modules/webmail/mail_routes.h"
+#include "modules/webmail/reply.h"
 
 namespace lifeboat::webmail {
 
@@ -41,17 +43,14 @@ struct WebmailConfig {
   std::string origin;
 };
 
-struct Reply {
-  HttpResponse response;
-  std::vector<events::Event> events;  // propose and wait for commit before sending `response`
-};
 struct StartLogin {
   auth::LoginRequest request;  // user_id unset: the driver resolves user_name in the directory
 };
 struct StartActivation {
   auth::ActivationRequest request;  // user_id unset, as for StartLogin
 };
-using Handled = std::variant<Reply, StartLogin, StartActivation>;
+// A mail route (mail_routes.h): the driver runs the job off the loop, then sends its Reply.
+using Handled = std::variant<Reply, StartLogin, StartActivation, StartMailJob>;
 
 class WebmailHandler {
  public:
@@ -85,9 +84,7 @@ class WebmailHandler {
   const auth::AuthView& view_;
   auth::SessionActivity& activity_;
   WebmailConfig config_;
+  MailRoutes mail_;
 };
-
-// A JSON error reply: {"error": code, "message": message}, with the security headers.
-Reply ErrorResponse(int status, std::string_view code, std::string_view message);
 
 }  // namespace lifeboat::webmail

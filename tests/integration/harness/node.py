@@ -108,7 +108,10 @@ class LifeboatNode:
         for name, values in (sections or {}).items():
             config += _toml_section(name, values)
         if webmail:
-            config += _toml_section("webmail", {"listen": f"127.0.0.1:{self.webmail_port}"})
+            # `webmail` may be a dict of more [webmail] keys (limits) besides the listener.
+            extra = webmail if isinstance(webmail, dict) else {}
+            config += _toml_section("webmail",
+                                    {"listen": f"127.0.0.1:{self.webmail_port}", **extra})
         with open(self.config_path, "w", encoding="utf-8") as out:
             out.write(config)
 
