@@ -103,6 +103,13 @@ Status Node::StartWebmail() {
     options.ui = std::move(ui).value();
     logger_.Info(kComponent, "webmail UI loaded", {{"dir", ui_dir}});
   }
+  if (config_.webmail.connections_per_address_max > 0) {
+    options.limits.connections_per_address_max = config_.webmail.connections_per_address_max;
+  }
+  if (config_.webmail.requests_per_address_per_minute_max > 0) {
+    options.limits.requests_per_address_per_minute_max =
+        static_cast<uint32_t>(config_.webmail.requests_per_address_per_minute_max);
+  }
   auto server =
       webmail::WebmailServer::Start(env_, std::move(options), *storage_->projections().auth_view,
                                     *storage_->projections().directory_view, storage_->proposer(),

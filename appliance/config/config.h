@@ -151,6 +151,9 @@ struct WebmailConfig {
   // webmail-ui (a build tree) and /usr/share/lifeboat/webmail (the .deb) that holds index.html;
   // none: the JSON API is served without a UI. Set: it must hold a UI, or the node does not start.
   std::string ui_dir;
+  // Per client address (modules/webmail/address_limits.h); 0: the built-in default.
+  uint64_t connections_per_address_max = 0;
+  uint64_t requests_per_address_per_minute_max = 0;
 };
 
 struct Config {

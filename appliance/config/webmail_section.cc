@@ -10,6 +10,8 @@ namespace {
 constexpr std::string_view kListenExpected = "HOST:PORT (0.0.0.0:443, [::]:8443)";
 constexpr std::string_view kOriginExpected = "https://HOST[:PORT], as browsers send in Origin";
 constexpr std::string_view kUiDirExpected = "the directory of the bundled webmail UI";
+constexpr std::string_view kConnectionsExpected = "connections per client address, 1..100000";
+constexpr std::string_view kRequestsExpected = "requests per client address per minute, 1..1000000";
 
 }  // namespace
 
@@ -20,6 +22,16 @@ Status ParseWebmailSection(ConfigSection& section, Config& config) {
   if (!origin.ok()) return origin.status();
   auto ui_dir = section.TakeString("ui_dir", kUiDirExpected);
   if (!ui_dir.ok()) return ui_dir.status();
+  auto connections = section.TakeInteger("connections_per_address_max", kConnectionsExpected);
+  if (!connections.ok()) return connections.status();
+  auto requests = section.TakeInteger("requests_per_address_per_minute_max", kRequestsExpected);
+  if (!requests.ok()) return requests.status();
+  if (connections->has_value() && (**connections < 1 || **connections > 100'000)) {
+    return section.Invalid("connections_per_address_max", kConnectionsExpected);
+  }
+  if (requests->has_value() && (**requests < 1 || **requests > 1'000'000)) {
+    return section.Invalid("requests_per_address_per_minute_max", kRequestsExpected);
+  }
   if (!listen->has_value()) {
     if (origin->has_value()) return section.Missing("listen", kListenExpected);
     return Status::Ok();  // no webmail
@@ -45,6 +57,8 @@ Status ParseWebmailSection(ConfigSection& section, Config& config) {
     if (ui_dir->value().empty()) return section.Invalid("ui_dir", kUiDirExpected);
     config.webmail.ui_dir = **ui_dir;
   }
+  if (connections->has_value()) config.webmail.connections_per_address_max = **connections;
+  if (requests->has_value()) config.webmail.requests_per_address_per_minute_max = **requests;
   return Status::Ok();
 }
 

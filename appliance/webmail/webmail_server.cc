@@ -20,6 +20,7 @@
 #include "appliance/log_mail_bodies.h"
 #include "appliance/mailbox_read_state.h"
 #include "appliance/net/evhttp_support.h"
+#include "modules/webmail/mail_limits.h"
 #include "modules/webmail/message_html.h"
 #include "modules/webmail/webmail_limits.h"
 
@@ -86,7 +87,8 @@ WebmailServer::WebmailServer(LibeventEnv& env, const auth::AuthView& auth_view,
       directory_(directory),
       proposer_(proposer),
       state_(state),
-      log_(log) {}
+      log_(log),
+      mail_reading_(std::make_shared<const MailReading>(state, log)) {}
 
 Result<std::unique_ptr<WebmailServer>> WebmailServer::Start(
     LibeventEnv& env, WebmailServerOptions options, const auth::AuthView& auth_view,
@@ -102,7 +104,9 @@ Result<std::unique_ptr<WebmailServer>> WebmailServer::Start(
   if (server->http_ == nullptr) return Status::IoError("webmail: evhttp_new failed");
   evhttp_set_bevcb(server->http_, &NewTlsBufferevent, server->tls_.get());
   evhttp_set_max_headers_size(server->http_, kHeadersBytesMax);
-  evhttp_set_max_body_size(server->http_, kApiBodyBytesMax);
+  // The largest body is a sent mail's (its attachments); the core holds every other route to
+  // kApiBodyBytesMax.
+  evhttp_set_max_body_size(server->http_, kSendBodyBytesMax);
   evhttp_set_timeout(server->http_, kRequestTimeoutSeconds);
   // Every method reaches the core, which answers 405 with Allow (RFC 9110 section 15.5.6).
   evhttp_set_allowed_methods(server->http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
@@ -123,6 +127,7 @@ Result<std::unique_ptr<WebmailServer>> WebmailServer::Start(
     server->origin_ = "https://" + (v6 ? "[" + options.host + "]" : options.host) +
                       (server->port_ == 443 ? "" : ":" + std::to_string(server->port_));
   }
+  server->limits_ = std::make_unique<AddressLimits>(options.limits);
   server->login_ = std::make_unique<auth::LoginCore>(env, auth_view, server->throttle_);
   WebmailConfig config;
   config.origin = server->origin_;
@@ -149,6 +154,11 @@ void WebmailServer::OnRequest(evhttp_request* request, void* arg) {
 
 void WebmailServer::OnConnectionClose(evhttp_connection* connection, void* arg) {
   auto* server = static_cast<WebmailServer*>(arg);
+  auto peer = server->connection_peers_.find(connection);
+  if (peer != server->connection_peers_.end()) {
+    server->limits_->CloseConnection(peer->second);
+    server->connection_peers_.erase(peer);
+  }
   // The request died with its connection: its events still commit, the reply goes nowhere.
   for (auto& [id, pending] : server->pending_) {
     if (pending.connection == connection) pending.request = nullptr;
@@ -160,7 +170,6 @@ uint64_t WebmailServer::Hold(evhttp_request* request) {
   Pending pending;
   pending.request = request;
   pending.connection = evhttp_request_get_connection(request);
-  evhttp_connection_set_closecb(pending.connection, &WebmailServer::OnConnectionClose, this);
   pending_.emplace(id, std::move(pending));
   return id;
 }
@@ -171,11 +180,40 @@ std::optional<std::string> WebmailServer::ResolveUser(const std::string& user_na
   return entry->id();
 }
 
+std::optional<Reply> WebmailServer::CheckAddressLimits(evhttp_request* request,
+                                                       const std::string& peer) {
+  evhttp_connection* connection = evhttp_request_get_connection(request);
+  if (!connection_peers_.contains(connection)) {
+    if (!limits_->OpenConnection(peer)) {
+      Reply refused = ErrorResponse(503, "too_many_connections",
+                                    "too many connections from your address; try again later");
+      refused.response.SetHeader("Connection", "close");
+      return refused;
+    }
+    connection_peers_.emplace(connection, peer);
+    evhttp_connection_set_closecb(connection, &WebmailServer::OnConnectionClose, this);
+  }
+  if (std::optional<std::chrono::seconds> wait = limits_->AdmitRequest(peer, env_.MonotonicNow())) {
+    Reply refused =
+        ErrorResponse(429, "rate_limited", "too many requests from your address; try again later");
+    refused.response.SetHeader("Retry-After", std::to_string(wait->count()));  // RFC 9110 10.2.3
+    return refused;
+  }
+  return std::nullopt;
+}
+
 void WebmailServer::Handle(evhttp_request* request) {
-  Handled handled = handler_->Handle(CopyRequest(request));
+  HttpRequest copy = CopyRequest(request);
+  if (std::optional<Reply> refused = CheckAddressLimits(request, copy.peer_address)) {
+    Send(request, refused->response);
+    return;
+  }
+  Handled handled = handler_->Handle(copy);
   const uint64_t id = Hold(request);
   if (auto* reply = std::get_if<Reply>(&handled)) {
     Finish(id, std::move(*reply));
+  } else if (auto* mail = std::get_if<StartMailJob>(&handled)) {
+    RunMailJob(id, std::move(mail->job));
   } else if (auto* login = std::get_if<StartLogin>(&handled)) {
     login->request.user_id = ResolveUser(login->request.user_name);
     RunLogin(id, std::move(login->request));
@@ -261,6 +299,26 @@ void WebmailServer::RunActivation(uint64_t id, auth::ActivationRequest request) 
                     (*alive)->FinishLogin(id,
                                           (*alive)->login_->AfterActivationHash(request, *result));
                   });
+}
+
+void WebmailServer::RunMailJob(uint64_t id, MailJob job) {
+  if (mail_jobs_in_flight_ >= kMailJobsInFlightMax) {
+    Finish(id, ErrorResponse(503, "busy", "too many requests in progress; try again"));
+    return;
+  }
+  ++mail_jobs_in_flight_;
+  std::weak_ptr<WebmailServer*> self = self_;
+  auto reply = std::make_shared<Reply>();
+  env_.RunOffLoop(
+      [job = std::move(job), reply, reading = mail_reading_, directory = &directory_] {
+        *reply = job(MailStore{reading->reader, *directory});
+      },
+      [self, id, reply] {
+        auto alive = self.lock();
+        if (alive == nullptr || *alive == nullptr) return;
+        --(*alive)->mail_jobs_in_flight_;
+        (*alive)->Finish(id, std::move(*reply));
+      });
 }
 
 void WebmailServer::FinishLogin(uint64_t id, const auth::LoginOutcome& outcome) {

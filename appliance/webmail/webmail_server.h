@@ -16,6 +16,10 @@
 // SSL per connection from its current context (a reload applies to new connections). Plain HTTP
 // is not served: a client that does not speak TLS fails the handshake and is closed.
 //
+// Mail routes (modules/webmail/mail_routes.h) run their job on the Env's worker pool
+// (RunOffLoop) over the mailbox projection (`state`, committed batches only) and the bodies in
+// the log, at most kMailJobsInFlightMax at once (more: 503), then finish like any reply.
+//
 // The LDAP bind is not wired yet: the directory answers kUnavailable, so only cached verifiers
 // (set by activation) log in. Threading: loop thread only.
 
@@ -27,6 +31,8 @@
 
 #include "appliance/env/libevent_env.h"
 #include "appliance/env/status.h"
+#include "appliance/log_mail_bodies.h"
+#include "appliance/mailbox_read_state.h"
 #include "appliance/net/tls_context.h"
 #include "eventlog/log_store.h"
 #include "eventlog/projection_runner.h"
@@ -36,6 +42,7 @@
 #include "modules/auth/login_throttle.h"
 #include "modules/auth/session.h"
 #include "modules/directory/directory_view.h"
+#include "modules/webmail/address_limits.h"
 #include "modules/webmail/handler.h"
 #include "modules/webmail/static_assets.h"
 
@@ -53,6 +60,8 @@ struct WebmailServerOptions {
   std::string origin;
   // The browser UI's files (ui_files.h); nullopt: the JSON API only.
   std::optional<StaticAssets> ui;
+  // Connections and requests per client address (address_limits.h): over them, 503 or 429.
+  AddressLimitsConfig limits;
 };
 
 class WebmailServer {
@@ -91,6 +100,9 @@ class WebmailServer {
   static void OnRequest(evhttp_request* request, void* arg);
   static void OnConnectionClose(evhttp_connection* connection, void* arg);
   void Handle(evhttp_request* request);
+  // Counts the request's connection and its rate against the peer address; the refusal to send
+  // (503 and close, or 429) when over a limit.
+  std::optional<Reply> CheckAddressLimits(evhttp_request* request, const std::string& peer);
   // Holds the request under a new id until `Finish` or its connection closes.
   uint64_t Hold(evhttp_request* request);
   std::optional<std::string> ResolveUser(const std::string& user_name) const;
@@ -100,6 +112,7 @@ class WebmailServer {
   // Reads the message off the loop (in the user's own mailbox only) and answers with its
   // sanitized HTML, or 404.
   void RunMessageHtml(uint64_t id, ReadMessageHtml read);
+  void RunMailJob(uint64_t id, MailJob job);
   // Proposes the reply's events, then sends it once they are applied (503 if one failed).
   void Finish(uint64_t id, Reply reply);
   void SendIfApplied(uint64_t id);
@@ -111,8 +124,21 @@ class WebmailServer {
   const eventlog::StateReader& state_;
   const eventlog::LogStore& log_;
   std::optional<StaticAssets> ui_;
+  // What mail jobs read off the loop (thread-safe readers), shared with the jobs in flight so
+  // that a job still running when the server goes never reads a freed reader.
+  struct MailReading {
+    MailReading(const eventlog::StateReader& state, const eventlog::LogStore& log)
+        : mailbox_state(state), bodies(log), reader(mailbox_state, &bodies) {}
+    StateMailboxReadState mailbox_state;
+    LogMailBodies bodies;
+    mailbox::MailboxReader reader;
+  };
+  std::shared_ptr<const MailReading> mail_reading_;
+  size_t mail_jobs_in_flight_ = 0;
   std::unique_ptr<net::ServerTlsContext> tls_;
   auth::SessionActivity activity_;
+  std::unique_ptr<AddressLimits> limits_;
+  std::map<evhttp_connection*, std::string> connection_peers_;  // admitted, open connections
   auth::LoginThrottle throttle_;
   std::unique_ptr<auth::LoginCore> login_;
   std::unique_ptr<WebmailHandler> handler_;

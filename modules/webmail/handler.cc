@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "modules/ascii/ascii_case.h"
+#include "modules/webmail/mail_limits.h"
 #include "modules/webmail/message_html.h"
 #include "modules/webmail/security_headers.h"
 #include "modules/webmail/webmail_api.pb.h"
@@ -75,7 +76,7 @@ Reply ErrorResponse(int status, std::string_view code, std::string_view message)
 
 WebmailHandler::WebmailHandler(Env& env, const auth::AuthView& view,
                                auth::SessionActivity& activity, WebmailConfig config)
-    : env_(env), view_(view), activity_(activity), config_(std::move(config)) {}
+    : env_(env), view_(view), activity_(activity), config_(std::move(config)), mail_(env) {}
 
 const std::vector<WebmailHandler::Route>& WebmailHandler::Routes() {
   static const std::vector<Route> routes = {
@@ -105,8 +106,10 @@ Handled WebmailHandler::Handle(const HttpRequest& request) {
     allowed += candidate.method;
     if (candidate.method == request.method) route = &candidate;
   }
-  if (route == nullptr && allowed.empty()) return ErrorResponse(404, "not_found", "no such path");
-  if (route == nullptr) {
+  const bool mail_route = route == nullptr && allowed.empty();
+  if (mail_route) allowed = MailRouteMethods(request.path());
+  if (allowed.empty()) return ErrorResponse(404, "not_found", "no such path");
+  if (route == nullptr && (!mail_route || allowed != request.method)) {
     Reply reply = ErrorResponse(405, "method_not_allowed", "method not allowed on this path");
     reply.response.SetHeader("Allow", allowed);
     return reply;
@@ -115,7 +118,7 @@ Handled WebmailHandler::Handle(const HttpRequest& request) {
   if (state_change) {
     if (std::optional<Reply> refused = CheckStateChange(request)) return std::move(*refused);
   }
-  if (!route->needs_session) return (this->*route->open)(request);
+  if (!mail_route && !route->needs_session) return (this->*route->open)(request);
   std::variant<Session, Reply> session = Authenticate(request);
   if (Reply* refused = std::get_if<Reply>(&session)) return std::move(*refused);
   const Session& current = std::get<Session>(session);
@@ -124,6 +127,11 @@ Handled WebmailHandler::Handle(const HttpRequest& request) {
     if (!token || !auth::CsrfTokenMatches(current.id, *token)) {
       return ErrorResponse(403, "csrf", "missing or wrong CSRF token");
     }
+  }
+  if (mail_route) {
+    std::variant<Reply, StartMailJob> mail = mail_.Handle(request, current.record.user_id());
+    if (Reply* reply = std::get_if<Reply>(&mail)) return std::move(*reply);
+    return std::get<StartMailJob>(std::move(mail));
   }
   return (this->*route->with_session)(current);
 }
@@ -135,7 +143,10 @@ std::optional<Reply> WebmailHandler::CheckLimits(const HttpRequest& request) con
   if (request.headers.size() > kRequestHeadersMax) {
     return ErrorResponse(431, "too_many_headers", "too many header fields");
   }
-  if (request.body.size() > kApiBodyBytesMax) {
+  // A sent mail carries its attachments; every other body is small JSON.
+  const size_t body_bytes_max =
+      request.path() == "/api/send" ? kSendBodyBytesMax : kApiBodyBytesMax;
+  if (request.body.size() > body_bytes_max) {
     return ErrorResponse(413, "body_too_large", "request body too large");
   }
   if (!SafePath(request.path())) return ErrorResponse(400, "bad_path", "malformed path");

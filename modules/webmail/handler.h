@@ -34,6 +34,8 @@
 #include "modules/auth/login.h"
 #include "modules/auth/session.h"
 #include "modules/webmail/http_message.h"
+#include "modules/webmail/mail_routes.h"
+#include "modules/webmail/reply.h"
 #include "modules/webmail/static_assets.h"
 
 namespace lifeboat::webmail {
@@ -46,10 +48,6 @@ struct WebmailConfig {
   const StaticAssets* assets = nullptr;
 };
 
-struct Reply {
-  HttpResponse response;
-  std::vector<events::Event> events;  // propose and wait for commit before sending `response`
-};
 struct StartLogin {
   auth::LoginRequest request;  // user_id unset: the driver resolves user_name in the directory
 };
@@ -62,7 +60,8 @@ struct ReadMessageHtml {
   std::string user_id;
   std::string message_id;
 };
-using Handled = std::variant<Reply, StartLogin, StartActivation, ReadMessageHtml>;
+// A mail route (mail_routes.h): the driver runs the job off the loop, then sends its Reply.
+using Handled = std::variant<Reply, StartLogin, StartActivation, ReadMessageHtml, StartMailJob>;
 
 class WebmailHandler {
  public:
@@ -97,9 +96,7 @@ class WebmailHandler {
   const auth::AuthView& view_;
   auth::SessionActivity& activity_;
   WebmailConfig config_;
+  MailRoutes mail_;
 };
-
-// A JSON error reply: {"error": code, "message": message}, with the security headers.
-Reply ErrorResponse(int status, std::string_view code, std::string_view message);
 
 }  // namespace lifeboat::webmail

@@ -109,10 +109,10 @@ class LifeboatNode:
         for name, values in (sections or {}).items():
             config += _toml_section(name, values)
         if webmail:
-            webmail_section = {"listen": f"127.0.0.1:{self.webmail_port}"}
-            if isinstance(webmail, dict):
-                webmail_section.update(webmail)  # more [webmail] keys: {"ui_dir": ...}
-            config += _toml_section("webmail", webmail_section)
+            # `webmail` may be a dict of more [webmail] keys (limits) besides the listener.
+            extra = webmail if isinstance(webmail, dict) else {}
+            config += _toml_section("webmail",
+                                    {"listen": f"127.0.0.1:{self.webmail_port}", **extra})
         with open(self.config_path, "w", encoding="utf-8") as out:
             out.write(config)
 
