@@ -14,12 +14,14 @@
 
 #include "appliance/config/config.h"
 #include "appliance/directory_service.h"
+#include "appliance/dkim_keys.h"
 #include "appliance/env/env.h"
 #include "appliance/env/status.h"
 #include "appliance/log/logger.h"
 #include "appliance/node_storage.h"
 #include "appliance/retention_job.h"
 #include "appliance/routing_service.h"
+#include "appliance/routing_webhook.h"
 #include "appliance/smtp/smtp_service.h"
 
 namespace lifeboat {
@@ -49,6 +51,8 @@ class NodeServices {
   // Null when [routing] is not configured.
   RoutingService* routing() { return routing_.get(); }
   const RoutingService* routing() const { return routing_.get(); }
+  // Null without [dkim] keys.
+  delivery::DkimSigner* dkim() { return dkim_.get(); }
   // SIGHUP: re-reads the TLS certificate and key. FailedPrecondition without a TLS listener.
   Status ReloadTls();
 
@@ -60,7 +64,11 @@ class NodeServices {
   // Sessions and syncs hold the proposer; they go before the storage.
   std::unique_ptr<DirectoryService> directory_;
   std::unique_ptr<RetentionJob> retention_;
+  std::unique_ptr<RoutingWebhook> routing_webhook_;  // outlives routing_, which notifies it
   std::unique_ptr<RoutingService> routing_;
+  // Null without [dkim]; loaded at start so that a bad key stops the node (dkim_keys.h). The
+  // outbound delivery driver signs with it.
+  std::unique_ptr<delivery::DkimSigner> dkim_;
   std::unique_ptr<smtp_driver::SmtpService> smtp_;
 };
 
