@@ -22,9 +22,26 @@ Result<std::unique_ptr<NodeServices>> NodeServices::Start(const config::Config& 
                                        static_cast<uint32_t>(config.mailbox.retention_days));
     services->retention_->Start();
   }
+  if (!config.dkim.keys.empty()) {
+    auto dkim = LoadDkimSigner(config.dkim);
+    if (!dkim.ok()) return dkim.status();
+    services->dkim_ = std::move(dkim).value();
+  }
   if (config.routing.enabled) {
     services->routing_ = std::make_unique<RoutingService>(
         config.routing, env, logger, storage.proposer(), *projections.routing_table);
+    if (!config.routing.webhook_url.empty()) {
+      WebhookTarget target;
+      target.address = config.routing.webhook_address;
+      target.host = config.routing.webhook_address;
+      target.path = config.routing.webhook_path;
+      services->routing_webhook_ = std::make_unique<RoutingWebhook>(env, logger, target);
+      services->routing_->set_committed_observer(
+          [webhook = services->routing_webhook_.get()](const events::RoutingChanged& change,
+                                                       uint64_t index) {
+            webhook->Notify(change, index);
+          });
+    }
     services->routing_->Start();
     LB_RETURN_IF_ERROR(services->StartDelivery(config, storage));
   }
@@ -68,6 +85,7 @@ NodeServices::~NodeServices() {
   retention_.reset();
   delivery_.reset();  // before routing: it tells routing when failback is drained
   routing_.reset();
+  routing_webhook_.reset();
   directory_.reset();
 }
 

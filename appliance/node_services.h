@@ -16,6 +16,7 @@
 #include "appliance/config/config.h"
 #include "appliance/delivery_service.h"
 #include "appliance/directory_service.h"
+#include "appliance/dkim_keys.h"
 #include "appliance/env/env.h"
 #include "appliance/env/status.h"
 #include "appliance/log/logger.h"
@@ -23,6 +24,7 @@
 #include "appliance/node_storage.h"
 #include "appliance/retention_job.h"
 #include "appliance/routing_service.h"
+#include "appliance/routing_webhook.h"
 #include "appliance/smtp/smtp_service.h"
 
 namespace lifeboat {
@@ -54,6 +56,8 @@ class NodeServices {
   const RoutingService* routing() const { return routing_.get(); }
   // Null when [routing] is not configured.
   const DeliveryService* delivery() const { return delivery_.get(); }
+  // Null without [dkim] keys.
+  delivery::DkimSigner* dkim() { return dkim_.get(); }
   // SIGHUP: re-reads the TLS certificate and key. FailedPrecondition without a TLS listener.
   Status ReloadTls();
 
@@ -66,11 +70,15 @@ class NodeServices {
   // Sessions and syncs hold the proposer; they go before the storage.
   std::unique_ptr<DirectoryService> directory_;
   std::unique_ptr<RetentionJob> retention_;
+  std::unique_ptr<RoutingWebhook> routing_webhook_;  // outlives routing_, which notifies it
   std::unique_ptr<RoutingService> routing_;
   std::unique_ptr<LogMailBodies> bodies_;
   std::unique_ptr<DeliveryService> delivery_;
   // Storage's applied listeners outlive the services: they check this first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // Null without [dkim]; loaded at start so that a bad key stops the node (dkim_keys.h). The
+  // outbound delivery driver signs with it.
+  std::unique_ptr<delivery::DkimSigner> dkim_;
   std::unique_ptr<smtp_driver::SmtpService> smtp_;
 };
 

@@ -161,11 +161,13 @@ void RoutingService::ProposeChanges(eventlog::Proposer::Done last_done) {
     const bool last = i + 1 == changes.size();
     // The proposer keeps the order of proposals: the changes land in the order decided.
     proposer_.Propose(std::move(event),
-                      [this, alive = alive_, scope = change.scope(),
+                      [this, alive = alive_, change,
                        done = last ? std::move(last_done) : nullptr](Result<uint64_t> index) {
+                        const std::string& scope = change.scope();
                         if (*alive) {
                           if (index.ok()) {
                             since_[scope] = env_.WallNow();
+                            if (observer_) observer_(change, *index);
                           } else {
                             logger_.Error(kComponent, "routing change not recorded",
                                           {{"scope", scope}, {"error", index.status().ToString()}});

@@ -58,6 +58,13 @@ class RoutingService {
   // normal (ignored in any other mode).
   void OnFailbackDrained();
 
+  // Called on the loop thread for each RoutingChanged this service proposed, once committed, in
+  // commit order, with its log index (the webhook: appliance/routing_webhook.h). Set before
+  // Start(); the observer must outlive the service.
+  using CommittedObserver =
+      std::function<void(const events::RoutingChanged& change, uint64_t log_index)>;
+  void set_committed_observer(CommittedObserver observer) { observer_ = std::move(observer); }
+
   // The "routing" member of `route status`: see RoutingStatusJson.
   std::string PrimariesJson() const;
   events::RoutingMode automatic_mode() const { return core_->automatic_mode(); }
@@ -88,6 +95,7 @@ class RoutingService {
   std::unique_ptr<routing::RoutingCore> core_;
   std::vector<Primary> primaries_;
   std::map<std::string, WallTime> since_;
+  CommittedObserver observer_;
   WallTime started_{0};
   TimerId timer_ = 0;
   bool running_ = false;

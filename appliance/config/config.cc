@@ -31,6 +31,7 @@ constexpr SectionParser kSections[] = {
     {"routing", &ParseRoutingSection},
     {"delivery", &ParseDeliverySection},
     {"webmail", &ParseWebmailSection},  // after "tls": it needs the certificate
+    {"dkim", &ParseDkimSection},
 };
 
 }  // namespace

@@ -123,6 +123,23 @@ struct RoutingConfig {
   int64_t failure_window_ms = std::chrono::milliseconds(routing::kFailureWindowDefault).count();
   int64_t successes_to_recover = routing::kSuccessesToRecoverDefault;
   int64_t hold_down_ms = std::chrono::milliseconds(routing::kHoldDownDefault).count();
+  // Each committed mode change is POSTed there as JSON (appliance/routing_webhook.h); "" = none.
+  // "http://HOST[:PORT]/PATH" with a numeric host (the node's network does no name lookup).
+  std::string webhook_url;
+  std::string webhook_address;  // "HOST:PORT" / "[V6]:PORT", derived from the URL
+  std::string webhook_path;     // "/" when the URL has none
+};
+
+// [dkim]: DKIM signing keys for outbound mail (modules/delivery/dkim_signer.h), one per sender
+// domain: keys = ["example.com:mail2026:/etc/lifeboat/dkim/example.com.pem"]. The files are read
+// and checked at start (appliance/dkim_keys.h); without the section nothing is signed.
+struct DkimKeyConfig {
+  std::string domain;    // lower case
+  std::string selector;  // published at <selector>._domainkey.<domain>
+  std::string key_file;  // absolute path to a PEM private key (RSA >= 1024 bits or Ed25519)
+};
+struct DkimConfig {
+  std::vector<DkimKeyConfig> keys;
 };
 
 // [delivery]: how mail is relayed to the [routing] primaries (appliance/delivery_service.h).
@@ -169,6 +186,7 @@ struct Config {
   RoutingConfig routing;
   DeliveryConfig delivery;
   WebmailConfig webmail;
+  DkimConfig dkim;
 };
 
 // Parses and validates. Errors are InvalidArgument with a one-line message starting "config: ".

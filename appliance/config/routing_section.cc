@@ -9,6 +9,8 @@ namespace {
 constexpr std::string_view kPrimariesExpected =
     "a non-empty array of \"HOST:PORT\" with a numeric host ([\"10.0.0.5:25\"])";
 constexpr std::string_view kHeloExpected = "a host name";
+constexpr std::string_view kWebhookExpected =
+    "\"http://HOST[:PORT]/PATH\" with a numeric host (\"http://10.0.0.9:8080/lifeboat\")";
 // A probe interval below 100 ms would probe a primary harder than any client does; above an hour
 // the switch would not come "within seconds" at all.
 constexpr int64_t kProbeIntervalMsMin = 100;
@@ -43,6 +45,37 @@ Status TakeBounded(ConfigSection& section, std::string_view key, int64_t min, in
   return Status::Ok();
 }
 
+// "http://10.0.0.9:8080/hook" -> address "10.0.0.9:8080", path "/hook". https:// is refused
+// with its reason: the node's network has no client TLS yet.
+Status ParseWebhookUrl(ConfigSection& section, const std::string& url, RoutingConfig& routing) {
+  constexpr std::string_view kScheme = "http://";
+  if (url.rfind("https://", 0) == 0) {
+    return section.Invalid("webhook_url", kWebhookExpected,
+                           "https:// is not supported yet (no client TLS in the node's network)");
+  }
+  if (url.rfind(kScheme, 0) != 0) return section.Invalid("webhook_url", kWebhookExpected);
+  const std::string rest = url.substr(kScheme.size());
+  const size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  routing.webhook_path = slash == std::string::npos ? "/" : rest.substr(slash);
+  for (char c : routing.webhook_path) {
+    // The path goes into the request line as is: no space, control byte or fragment.
+    if (c <= ' ' || c == 0x7f || c == '#') return section.Invalid("webhook_url", kWebhookExpected);
+  }
+  const size_t bracket = authority.rfind(']');
+  const bool has_port =
+      authority.find(':', bracket == std::string::npos ? 0 : bracket) != std::string::npos;
+  if (!has_port) authority += ":80";
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitHostPort(authority, host, port) || !IsNumericHost(host)) {
+    return section.Invalid("webhook_url", kWebhookExpected);
+  }
+  routing.webhook_url = url;
+  routing.webhook_address = authority;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ParseRoutingSection(ConfigSection& section, Config& config) {
@@ -51,7 +84,9 @@ Status ParseRoutingSection(ConfigSection& section, Config& config) {
   if (!primaries.ok()) return primaries.status();
   auto helo = section.TakeString("helo_name", kHeloExpected);
   if (!helo.ok()) return helo.status();
-  bool seen = helo->has_value();  // any key but primaries
+  auto webhook = section.TakeString("webhook_url", kWebhookExpected);
+  if (!webhook.ok()) return webhook.status();
+  bool seen = helo->has_value() || webhook->has_value();  // any key but primaries
   LB_RETURN_IF_ERROR(TakeBounded(section, "probe_interval_ms", kProbeIntervalMsMin,
                                  kProbeIntervalMsMax, "milliseconds", routing.probe_interval_ms,
                                  seen));
@@ -107,6 +142,7 @@ Status ParseRoutingSection(ConfigSection& section, Config& config) {
   } else {
     routing.helo_name = config.smtp.hostname.empty() ? "localhost" : config.smtp.hostname;
   }
+  if (webhook->has_value()) LB_RETURN_IF_ERROR(ParseWebhookUrl(section, **webhook, routing));
   routing.enabled = true;
   return Status::Ok();
 }

@@ -19,5 +19,6 @@ Status ParseMailboxSection(ConfigSection& section, Config& config);
 Status ParseRoutingSection(ConfigSection& section, Config& config);
 Status ParseDeliverySection(ConfigSection& section, Config& config);
 Status ParseWebmailSection(ConfigSection& section, Config& config);
+Status ParseDkimSection(ConfigSection& section, Config& config);
 
 }  // namespace lifeboat::config

@@ -145,7 +145,7 @@ TEST_F(ConfigTest, UnknownSectionIsAnError) {
   EXPECT_EQ(
       ErrorOf(Good() + "[smtpp]\nport = 25\n"),
       "config: [smtpp]: unknown section (known sections: node, admin, log, tls, eventlog, smtp, "
-      "directory, mailbox, routing, delivery, webmail)");
+      "directory, mailbox, routing, delivery, webmail, dkim)");
 }
 
 // [delivery]: how mail reaches the primary; a typo in the TLS mode must stop the start rather
@@ -384,6 +384,71 @@ TEST_F(ConfigTest, RoutingErrorsSayWhatIsExpected) {
             "config: routing.failure_window_ms = 1000: the failures could never fall within the "
             "window, expected at least (failures_to_switch - 1) x probe_interval_ms = 20000");
   EXPECT_NE(ErrorOf(Good() + "[routing]\nprimaries = [\"10.0.0.5:25\", \"10.0.0.5:25\"]\n"), "");
+}
+
+// [routing] webhook_url: where mode changes are POSTed (appliance/routing_webhook.h).
+TEST_F(ConfigTest, RoutingWebhookUrl) {
+  Result<Config> config = ParseConfig(Good() +
+                                          "[routing]\nprimaries = [\"10.0.0.5:25\"]\n"
+                                          "webhook_url = \"http://10.0.0.9:8080/hooks/lifeboat\"\n",
+                                      "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->routing.webhook_url, "http://10.0.0.9:8080/hooks/lifeboat");
+  EXPECT_EQ(config->routing.webhook_address, "10.0.0.9:8080");
+  EXPECT_EQ(config->routing.webhook_path, "/hooks/lifeboat");
+  Result<Config> bare = ParseConfig(
+      Good() + "[routing]\nprimaries = [\"10.0.0.5:25\"]\nwebhook_url = \"http://[::1]\"\n",
+      "test.toml");
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_EQ(bare->routing.webhook_address, "[::1]:80");
+  EXPECT_EQ(bare->routing.webhook_path, "/");
+
+  EXPECT_EQ(ErrorOf(Good() + "[routing]\nprimaries = [\"10.0.0.5:25\"]\n"
+                             "webhook_url = \"https://10.0.0.9/x\"\n"),
+            "config: routing.webhook_url = \"https://10.0.0.9/x\": https:// is not supported yet "
+            "(no client TLS in the node's network), expected \"http://HOST[:PORT]/PATH\" with a "
+            "numeric host (\"http://10.0.0.9:8080/lifeboat\")");
+  EXPECT_NE(ErrorOf(Good() + "[routing]\nprimaries = [\"10.0.0.5:25\"]\n"
+                             "webhook_url = \"http://hooks.example.test/x\"\n"),
+            "");
+  EXPECT_NE(ErrorOf(Good() + "[routing]\nprimaries = [\"10.0.0.5:25\"]\n"
+                             "webhook_url = \"http://10.0.0.9/a b\"\n"),
+            "");
+  // A webhook without primaries would never fire: the primaries are asked for.
+  EXPECT_NE(ErrorOf(Good() + "[routing]\nwebhook_url = \"http://10.0.0.9/\"\n")
+                .find("routing.primaries: missing"),
+            std::string::npos);
+}
+
+// [dkim]: one key per sender domain; only the shape here (the key files: dkim_keys.h).
+TEST_F(ConfigTest, DkimKeys) {
+  Result<Config> config =
+      ParseConfig(Good() +
+                      "[dkim]\nkeys = [\"Example.COM:mail2026:/etc/lifeboat/dkim/a.pem\", "
+                      "\"example.org:s1:/etc/lifeboat/dkim/b:c.pem\"]\n",
+                  "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->dkim.keys.size(), 2u);
+  EXPECT_EQ(config->dkim.keys[0].domain, "example.com");
+  EXPECT_EQ(config->dkim.keys[0].selector, "mail2026");
+  EXPECT_EQ(config->dkim.keys[0].key_file, "/etc/lifeboat/dkim/a.pem");
+  EXPECT_EQ(config->dkim.keys[1].key_file, "/etc/lifeboat/dkim/b:c.pem");
+  EXPECT_TRUE(ParseConfig(Good(), "test.toml")->dkim.keys.empty());
+
+  EXPECT_EQ(ErrorOf(Good() + "[dkim]\nkeys = [\"example.com:/etc/k.pem\"]\n"),
+            "config: dkim.keys = [ 'example.com:/etc/k.pem' ]: 'example.com:/etc/k.pem': three "
+            "parts needed, expected an array of \"DOMAIN:SELECTOR:/absolute/path/to/key.pem\" "
+            "([\"example.com:mail2026:/etc/lifeboat/dkim/example.com.pem\"])");
+  EXPECT_NE(ErrorOf(Good() + "[dkim]\nkeys = [\"example.com:s1:relative.pem\"]\n")
+                .find("'relative.pem' is not an absolute path"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Good() + "[dkim]\nkeys = [\"example.com:s;1:/k.pem\"]\n")
+                .find("'s;1' is not a selector"),
+            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(Good() + "[dkim]\nkeys = [\"example.com:a:/k.pem\", \"EXAMPLE.com:b:/l.pem\"]\n")
+          .find("two keys for example.com"),
+      std::string::npos);
 }
 
 }  // namespace lifeboat::config
