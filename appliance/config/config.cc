@@ -30,6 +30,7 @@ constexpr SectionParser kSections[] = {
     {"mailbox", &ParseMailboxSection},
     {"routing", &ParseRoutingSection},
     {"webmail", &ParseWebmailSection},  // after "tls": it needs the certificate
+    {"cluster", &ParseClusterSection},
 };
 
 }  // namespace

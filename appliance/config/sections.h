@@ -18,5 +18,6 @@ Status ParseDirectorySection(ConfigSection& section, Config& config);
 Status ParseMailboxSection(ConfigSection& section, Config& config);
 Status ParseRoutingSection(ConfigSection& section, Config& config);
 Status ParseWebmailSection(ConfigSection& section, Config& config);
+Status ParseClusterSection(ConfigSection& section, Config& config);
 
 }  // namespace lifeboat::config

@@ -27,6 +27,8 @@ class LibeventNetwork : public Network {
   Result<std::unique_ptr<PendingConnect>> Connect(const std::string& address, Duration timeout,
                                                   ConnectCallback on_done) override;
   Result<std::unique_ptr<ServerTls>> LoadServerTls(const TlsFiles& files) override;
+  // A ClusterTlsContext (cluster_tls_context.h).
+  Result<std::unique_ptr<ClusterTls>> LoadClusterTls(const ClusterTlsFiles& files) override;
 
  private:
   event_base* base_;

@@ -33,6 +33,7 @@
 struct bufferevent;
 struct event_base;
 struct event;
+struct ssl_st;
 
 namespace lifeboat::net {
 
@@ -62,6 +63,8 @@ class StreamConnection : public ByteStream {
   // what it has read, and bytes still in the socket reach the handshake, which then fails.
   Status StartTls(const ServerTls& tls) override;
   bool tls() const override { return tls_; }
+  // `tls` must be a ClusterTlsContext (cluster_tls_context.h).
+  Status StartClusterTls(const ClusterTls& tls, TlsRole role) override;
   // OnClosed follows at most 10 s later if the peer does not read.
   void CloseAfterFlush() override;
   const std::string& peer_address() const override { return peer_; }
@@ -87,6 +90,9 @@ class StreamConnection : public ByteStream {
   enum class Ending { kOrderly, kAbrupt };
   void Finish(std::string_view reason, Ending ending = Ending::kAbrupt);
   void InstallCallbacks();
+  // Puts the OpenSSL filter over the connection (taking `ssl`, freed on error) and starts the
+  // handshake as the accepting or the connecting end.
+  Status StartTlsFilter(ssl_st* ssl, bool accepting, bool discard_plaintext);
   // The socket under whichever path is active; -1 once closed.
   int SocketFd() const;
 
@@ -104,8 +110,9 @@ class StreamConnection : public ByteStream {
   void ResumePlain();
   void CloseAfterFlushPlain();
   size_t UnsentPlainBytes() const { return output_.size() - output_sent_; }
-  // Drops unread plaintext, hands the socket and the unsent bytes to a new bufferevent (bev_).
-  Status MovePlainToBufferevent();
+  // Drops unread plaintext (if `discard_unread`: STARTTLS), hands the socket and the unsent bytes
+  // to a new bufferevent (bev_).
+  Status MovePlainToBufferevent(bool discard_unread);
   // Unregisters the plain path's events; the socket stays open.
   void StopPlain();
 
