@@ -45,6 +45,7 @@ int DirectoryCommand(const Args& args);
 int SimCommand(const Args& args);
 int RouteCommand(const Args& args);
 int AuthCommand(const Args& args);
+int ClusterCommand(const Args& args);
 
 // Prints "lifeboat: <message>" on stderr and returns kExitError.
 int Fail(const std::string& message);

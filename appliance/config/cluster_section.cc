@@ -3,11 +3,13 @@
 //   [cluster]
 //   node_id = 1
 //   listen = "10.0.0.1:9026"
-//   members = ["1@10.0.0.1:9026", "2@10.0.0.2:9026", "3@10.0.0.3:9026"]
+//   members = ["1@10.0.0.1:9026", "2@10.0.0.2:9026", "3@10.0.0.3:9026/standby"]
 //   ca_certificate = "/etc/lifeboat/cluster/ca.pem"
 //   certificate = "/etc/lifeboat/cluster/node-1.pem"
 //   private_key = "/etc/lifeboat/cluster/node-1.key"
-//   voter = true
+//
+// A member marked "/standby" replicates the log but does not vote (the DR standby of DESIGN.md
+// "Deployment shapes"). The list is the same in every member's file: Raft's configuration is one.
 #include <charconv>
 
 #include "appliance/config/sections.h"
@@ -17,7 +19,9 @@ namespace {
 
 constexpr std::string_view kNodeIdExpected = "an integer from 1";
 constexpr std::string_view kAddressExpected = "a numeric \"host:port\"";
-constexpr std::string_view kMembersExpected = "a list of \"id@host:port\"";
+constexpr std::string_view kMembersExpected =
+    "a list of \"id@host:port\" or \"id@host:port/standby\"";
+constexpr std::string_view kStandbySuffix = "/standby";
 constexpr std::string_view kPathExpected = "a path to a PEM file";
 
 Result<ClusterMember> ParseMember(std::string_view text) {
@@ -29,7 +33,12 @@ Result<ClusterMember> ParseMember(std::string_view text) {
   if (error != std::errc() || end != id.data() + id.size() || member.id == 0) {
     return Status::InvalidArgument("id '" + std::string(id) + "' is not an integer from 1");
   }
-  member.address = std::string(text.substr(at + 1));
+  std::string_view address = text.substr(at + 1);
+  if (address.ends_with(kStandbySuffix)) {
+    member.voter = false;
+    address.remove_suffix(kStandbySuffix.size());
+  }
+  member.address = std::string(address);
   std::string host;
   uint16_t port = 0;
   if (!SplitHostPort(member.address, host, port)) {
@@ -53,11 +62,8 @@ Status ParseClusterSection(ConfigSection& section, Config& config) {
   if (!certificate.ok()) return certificate.status();
   auto key = section.TakeString("private_key", kPathExpected);
   if (!key.ok()) return key.status();
-  auto voter = section.TakeBool("voter", "true or false");
-  if (!voter.ok()) return voter.status();
   const bool any = node_id->has_value() || listen->has_value() || members->has_value() ||
-                   ca->has_value() || certificate->has_value() || key->has_value() ||
-                   voter->has_value();
+                   ca->has_value() || certificate->has_value() || key->has_value();
   if (!any) return Status::Ok();  // no [cluster]: a single node
 
   ClusterConfig& cluster = config.cluster;
@@ -95,7 +101,6 @@ Status ParseClusterSection(ConfigSection& section, Config& config) {
   cluster.ca_certificate = **ca;
   cluster.certificate = **certificate;
   cluster.private_key = **key;
-  cluster.voter = voter->value_or(true);
   return Status::Ok();
 }
 

@@ -138,6 +138,7 @@ struct WebmailConfig {
 struct ClusterMember {
   uint64_t id = 0;      // > 0, unique in the cluster
   std::string address;  // numeric "host:port" of its [cluster] listen
+  bool voter = true;    // false: "/standby", replicates without voting
 };
 struct ClusterConfig {
   bool enabled = false;  // the section is present
@@ -148,7 +149,6 @@ struct ClusterConfig {
   std::string ca_certificate;  // PEM: the cluster CA (`lifeboat cluster init`)
   std::string certificate;     // PEM: this node's certificate, signed by the CA
   std::string private_key;     // PEM
-  bool voter = true;           // false: a standby that replicates but does not vote
 };
 
 struct Config {
