@@ -12,7 +12,11 @@ Result<std::string> LogMailBodies::MailRaw(uint64_t event_index) const {
       event_index, event_index,
       [&](const eventlog::LogRecordView& record) -> Result<eventlog::VisitNext> {
         events::Event event;
-        if (!event.ParseFromArray(record.payload.data(), static_cast<int>(record.payload.size()))) {
+        Result<std::optional<std::string_view>> bytes =
+            eventlog::EventBytes(record.payload, format_);
+        if (!bytes.ok()) return bytes.status();
+        if (!bytes->has_value() ||
+            !event.ParseFromArray((*bytes)->data(), static_cast<int>((*bytes)->size()))) {
           return Status::Corruption("log event " + std::to_string(record.index) +
                                     " does not parse");
         }

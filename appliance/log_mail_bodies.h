@@ -5,6 +5,7 @@
 //
 // `log` must outlive this object. Thread-safe as LogStore reads are.
 
+#include "eventlog/log_payload_format.h"
 #include "eventlog/log_store.h"
 #include "modules/mailbox/mailbox_reader.h"
 
@@ -12,12 +13,15 @@ namespace lifeboat {
 
 class LogMailBodies final : public mailbox::MailBodySource {
  public:
-  explicit LogMailBodies(const eventlog::LogStore& log) : log_(log) {}
+  explicit LogMailBodies(const eventlog::LogStore& log,
+                         eventlog::LogPayloadFormat format = eventlog::LogPayloadFormat::kEvent)
+      : log_(log), format_(format) {}
 
   Result<std::string> MailRaw(uint64_t event_index) const override;
 
  private:
   const eventlog::LogStore& log_;
+  const eventlog::LogPayloadFormat format_;
 };
 
 }  // namespace lifeboat

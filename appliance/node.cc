@@ -3,6 +3,7 @@
 #include "appliance/admin/admin_token.h"
 #include "appliance/version.h"
 #include "appliance/webmail/ui_files.h"
+#include "eventlog/raft/raft_c.h"
 
 namespace lifeboat {
 
@@ -21,6 +22,20 @@ NodeStorageOptions StorageOptionsFromConfig(const config::Config& config) {
   options.disk_ballast_bytes = static_cast<uint64_t>(config.smtp.disk_ballast_bytes);
   options.group_commit.batch_bytes_max =
       static_cast<size_t>(config.eventlog.group_commit_batch_bytes_max);
+  if (config.cluster.enabled) {
+    NodeClusterOptions cluster;
+    cluster.node_id = config.cluster.node_id;
+    cluster.listen = config.cluster.listen;
+    for (const config::ClusterMember& member : config.cluster.members) {
+      // A standby replicates and never votes (libraft's RAFT_STANDBY).
+      cluster.members.push_back(eventlog::raft::RaftServer{
+          member.id, member.address, member.voter ? RAFT_VOTER : RAFT_STANDBY});
+    }
+    cluster.tls.own.certificate_chain_path = config.cluster.certificate;
+    cluster.tls.own.private_key_path = config.cluster.private_key;
+    cluster.tls.ca_certificate_path = config.cluster.ca_certificate;
+    options.cluster = std::move(cluster);
+  }
   return options;
 }
 

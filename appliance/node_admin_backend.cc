@@ -10,6 +10,7 @@
 #include "appliance/json/json_writer.h"
 #include "appliance/log_mail_bodies.h"
 #include "appliance/version.h"
+#include "eventlog/raft/raft_node.h"
 #include "modules/auth/activation_code.h"
 #include "modules/auth/login.h"
 
@@ -83,7 +84,7 @@ void NodeAdminBackend::QueryMailboxes(
     std::function<Result<std::string>(const admin::MailboxQueries& queries)> query, ReadDone done) {
   ReadOffLoop(
       [this, query = std::move(query)] {
-        LogMailBodies bodies(storage_.log());
+        LogMailBodies bodies(storage_.log(), storage_.log_payload_format());
         return query(admin::MailboxQueries(*storage_.projections().directory_view, storage_.state(),
                                            bodies));
       },
@@ -262,6 +263,21 @@ Result<std::string> NodeAdminBackend::StartDirectoryImport(bool confirm_mass_dep
 
 Result<std::string> NodeAdminBackend::DirectoryActionJson(uint64_t id) {
   return directory_actions_->Json(id);
+}
+
+std::string NodeAdminBackend::ClusterStatusJson() {
+  const eventlog::raft::RaftNode* raft = storage_.raft_node();
+  if (raft == nullptr) return "{\"cluster\":false}";
+  // libraft tells leader or not; a node that knows a leader other than itself follows it.
+  const char* role = raft->is_leader() ? "leader" : raft->leader_id() != 0 ? "follower" : "none";
+  return "{\"cluster\":true,\"node_id\":" + std::to_string(raft->id()) + ",\"address\":\"" +
+         storage_.cluster_address() + "\",\"role\":\"" + role +
+         "\",\"term\":" + std::to_string(raft->term()) +
+         ",\"leader_id\":" + std::to_string(raft->leader_id()) +
+         ",\"commit_index\":" + std::to_string(raft->commit_index()) +
+         ",\"raft_applied_index\":" + std::to_string(raft->last_applied()) +
+         ",\"log_last_index\":" + std::to_string(storage_.log().last_index()) +
+         ",\"projection_applied_index\":" + std::to_string(storage_.applied_index()) + "}";
 }
 
 std::string NodeAdminBackend::RoutingStatusJson() {

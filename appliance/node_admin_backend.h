@@ -74,6 +74,7 @@ class NodeAdminBackend final : public admin::AdminBackend {
   Result<std::string> StartDirectoryImport(bool confirm_mass_deprovision) override;
   Result<std::string> DirectoryActionJson(uint64_t id) override;
   std::string RoutingStatusJson() override;
+  std::string ClusterStatusJson() override;
   void SetRoutingOverride(std::string scope, std::string mode, std::string operator_name,
                           std::string reason, ReadDone done) override;
   void IssueBreakGlassCodes(std::string address_or_id, uint64_t count, ReadDone done) override;

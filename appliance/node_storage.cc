@@ -8,6 +8,9 @@
 
 #include "eventlog/leveldb_env.h"
 #include "eventlog/preallocated_wal_env.h"
+#include "eventlog/raft/log_store_raft_storage.h"
+#include "eventlog/raft/raft_node.h"
+#include "eventlog/raft/tcp_raft_transport.h"
 #include "eventlog/wal_file_system.h"
 
 namespace lifeboat {
@@ -129,6 +132,7 @@ Status NodeStorage::OpenState() {
   eventlog::ProjectionRunnerOptions state_options = options_.state;
   state_options.path = StoreDirs()[1];
   state_options.read_ahead_env = &env_;  // a catch-up after downtime reads ahead
+  state_options.format = log_payload_format();
   state_options.leveldb_env =
       read_only_env_ != nullptr ? read_only_env_.get() : options_.leveldb_env;
   auto runner = eventlog::ProjectionRunner::Open(state_options, projections_.pointers());
@@ -153,9 +157,13 @@ Status NodeStorage::StartWriterAndWorker() {
     return reserve->Admit(first_index, records, bytes);
   };
   writer_ = std::make_unique<eventlog::GroupCommitWriter>(env_, *log_, writer_options);
-  // Raft: the Raft proposer goes here, on the same log; the commit listener below stays.
-  proposer_ =
-      std::make_unique<eventlog::SingleNodeProposer>(env_, *writer_, options_.identity.node_id);
+  if (options_.cluster.has_value()) {
+    // The Raft proposer on the same log; the commit listener below stays.
+    LB_RETURN_IF_ERROR(StartRaft());
+  } else {
+    proposer_ =
+        std::make_unique<eventlog::SingleNodeProposer>(env_, *writer_, options_.identity.node_id);
+  }
 
   // The state may trail what is committed (state writes are not synced), and RCPT checks and the
   // import diff must see all of it: catch up before anything is served. Never past the commit
@@ -214,6 +222,7 @@ Status NodeStorage::Shutdown(const std::function<void()>& run_posted) {
   // Every queued proposal gets its callback: the writer writes what is queued and posts the
   // results, which run here since the loop has stopped.
   if (writer_) writer_->Shutdown();
+  CloseRaft(run_posted);
   run_posted();
   Status result = Status::Ok();
   if (worker_) worker_->Stop();

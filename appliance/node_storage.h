@@ -35,6 +35,7 @@
 #include "appliance/ballast.h"
 #include "appliance/disk_reserve.h"
 #include "appliance/env/env.h"
+#include "appliance/env/network.h"
 #include "appliance/env/status.h"
 #include "appliance/log/logger.h"
 #include "appliance/node_identity.h"
@@ -44,6 +45,7 @@
 #include "eventlog/projection_runner.h"
 #include "eventlog/projection_worker.h"
 #include "eventlog/proposer.h"
+#include "eventlog/raft/raft_storage.h"
 #include "eventlog/read_only_overlay_env.h"
 #include "eventlog/single_node_proposer.h"
 
@@ -56,6 +58,12 @@ namespace lifeboat {
 
 namespace eventlog {
 class WalFileSystem;
+namespace raft {
+class LogStoreRaftStorage;
+class RaftNode;
+class RaftStateMachine;
+class TcpRaftTransport;
+}  // namespace raft
 }  // namespace eventlog
 
 inline constexpr std::string_view kLogDirName = "log";
@@ -70,6 +78,18 @@ inline constexpr std::chrono::microseconds kProjectionLinger = std::chrono::mill
 // nice-0 thread, and all of an idle one: a flood that holds both cores delays the mailbox views
 // (`lifeboat status` shows projection_lag), never the mail.
 inline constexpr int kProjectionNice = 19;
+
+// A node of a Raft cluster (config [cluster], issue #13): the log's records are Raft entries
+// (eventlog/raft/log_store_raft_storage.h), proposals go through a RaftNode over TCP with mutual
+// TLS, and the commit index is Raft's. The log is never compacted behind a snapshot yet (no
+// snapshot is taken: the projection checkpoints of issue #13 item 2 are not built), so a lagging
+// follower catches up from the leader's log.
+struct NodeClusterOptions {
+  uint64_t node_id = 0;
+  std::string listen;                               // numeric host:port
+  std::vector<eventlog::raft::RaftServer> members;  // the founding configuration, this node in it
+  ClusterTlsFiles tls;
+};
 
 struct NodeStorageOptions {
   std::string data_dir;  // absolute; created 0700 with its parents on the real disk
@@ -96,6 +116,9 @@ struct NodeStorageOptions {
   eventlog::GroupCommitOptions group_commit;
   eventlog::ProjectionWorkerOptions projection_worker{
       .linger = kProjectionLinger, .nice = kProjectionNice, .on_nice_refused = nullptr};
+
+  // Set: a cluster node (NodeClusterOptions); unset: a single node, as before.
+  std::optional<NodeClusterOptions> cluster;
 };
 
 class NodeStorage {
@@ -146,6 +169,15 @@ class NodeStorage {
   const std::optional<Status>& projection_error() const { return projection_error_; }
   // The "disk" object of /v1/status.
   std::string DiskJson() const;
+  // What the log's records hold: events (single node) or Raft entries (cluster).
+  eventlog::LogPayloadFormat log_payload_format() const {
+    return options_.cluster.has_value() ? eventlog::LogPayloadFormat::kRaftEntry
+                                        : eventlog::LogPayloadFormat::kEvent;
+  }
+  // The Raft member, on a cluster node; null on a single node.
+  const eventlog::raft::RaftNode* raft_node() const { return raft_node_.get(); }
+  // The cluster listener's bound address ("" on a single node).
+  std::string cluster_address() const;
 
   // The loop has stopped. Drains the writer (every queued proposal gets its callback), stops the
   // worker and folds what is committed, so that the next start begins caught up; `run_posted`
@@ -160,6 +192,9 @@ class NodeStorage {
   Status OpenLog();
   Status OpenState();
   Status StartWriterAndWorker();
+  // Cluster: the Raft member on the log and its proposer (node_storage_raft.cc).
+  Status StartRaft();
+  void CloseRaft(const std::function<void()>& run_posted);
   void OnApplied(Result<uint64_t> applied_index);
   std::vector<std::string> StoreDirs() const;
   leveldb::Env* BaseLevelDbEnv() const;
@@ -199,7 +234,14 @@ class NodeStorage {
   std::unique_ptr<eventlog::LogStore> log_;
   std::unique_ptr<eventlog::ProjectionRunner> runner_;
   std::unique_ptr<eventlog::GroupCommitWriter> writer_;
-  std::unique_ptr<eventlog::SingleNodeProposer> proposer_;
+  // Cluster only: the Raft member and what it stands on. The node goes before the proposer that
+  // listens to it, and before its storage, transport and TLS.
+  std::unique_ptr<ClusterTls> cluster_tls_;
+  std::unique_ptr<eventlog::raft::LogStoreRaftStorage> raft_storage_;
+  std::unique_ptr<eventlog::raft::TcpRaftTransport> raft_transport_;
+  std::unique_ptr<eventlog::raft::RaftStateMachine> raft_machine_;
+  std::unique_ptr<eventlog::Proposer> proposer_;
+  std::unique_ptr<eventlog::raft::RaftNode> raft_node_;
   std::unique_ptr<eventlog::ProjectionWorker> worker_;
   std::optional<Status> projection_error_;
   bool shut_down_ = false;

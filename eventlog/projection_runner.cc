@@ -348,14 +348,31 @@ Status ProjectionRunner::ApplyRecord(const LogRecordView& record, Batch& batch) 
   // PAYLOAD_NOT_SET: projections skip it (events.proto). Parsed straight from the log's view:
   // no copy of the payload. ParseFromArray clears the reused event first.
   events::Event& event = *event_;
-  if (record.payload.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
-      !event.ParseFromArray(record.payload.data(), static_cast<int>(record.payload.size()))) {
+  Result<std::optional<std::string_view>> bytes = EventBytes(record.payload, options_.format);
+  if (!bytes.ok()) {
+    return Status::Corruption("log record " + std::to_string(record.index) + ": " +
+                              bytes.status().message());
+  }
+  if (!bytes->has_value()) {
+    // A Raft configuration change or barrier: it holds an index and no event; every projection
+    // has folded it once it is passed.
+    for (size_t i = 0; i < projections_.size(); ++i) {
+      uint64_t& applied = batch.applied()[i];
+      if (record.index <= applied) continue;
+      LB_CHECK(record.index == applied + 1);
+      applied = record.index;
+    }
+    return Status::Ok();
+  }
+  const std::string_view payload = **bytes;
+  if (payload.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !event.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return Status::Corruption("log record " + std::to_string(record.index) +
                               ": payload does not parse as lifeboat.events.Event");
   }
   event.set_index(record.index);
   event.set_term(record.term);
-  batch.CountEvent(record.payload.size());
+  batch.CountEvent(payload.size());
   for (size_t i = 0; i < projections_.size(); ++i) {
     uint64_t& applied = batch.applied()[i];
     if (record.index <= applied) continue;  // this projection already folded it

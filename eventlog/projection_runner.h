@@ -37,6 +37,7 @@
 
 #include "appliance/env/env.h"
 #include "appliance/env/status.h"
+#include "eventlog/log_payload_format.h"
 #include "eventlog/log_store.h"
 #include "eventlog/projection.h"
 
@@ -77,6 +78,8 @@ struct ProjectionRunnerOptions {
   // the calling thread (one core).
   bool read_ahead = true;
   Env* read_ahead_env = nullptr;  // must outlive the runner
+  // What the log's records hold (log_payload_format.h): events, or Raft entries on a cluster node.
+  LogPayloadFormat format = LogPayloadFormat::kEvent;
 };
 
 // What modules use to read projection state: read-only and thread-safe.

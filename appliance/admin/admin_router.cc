@@ -137,6 +137,7 @@ const AdminRouter::Endpoint* AdminRouter::FindEndpoint(std::string_view path) {
       {"/v1/routing/status", "GET", &AdminRouter::HandleRoutingStatus},
       {"/v1/routing/override", "POST", &AdminRouter::HandleRoutingOverride},
       {"/v1/auth/codes", "POST", &AdminRouter::HandleAuthCodes},
+      {"/v1/cluster/status", "GET", &AdminRouter::HandleClusterStatus},
   };
   for (const Endpoint& endpoint : kEndpoints) {
     if (endpoint.path == path) return &endpoint;
@@ -332,6 +333,10 @@ AdminResponse AdminRouter::HandleDirectoryAction(const AdminRequest& request) {
 
 AdminResponse AdminRouter::HandleRoutingStatus(const AdminRequest&) {
   return Json(200, backend_.RoutingStatusJson());
+}
+
+AdminResponse AdminRouter::HandleClusterStatus(const AdminRequest&) {
+  return Json(200, backend_.ClusterStatusJson());
 }
 
 AdminResponse AdminRouter::HandleRoutingOverride(const AdminRequest& request) {

@@ -29,6 +29,9 @@
 //   POST /v1/routing/override?scope=S&mode=continuity|normal|auto&operator=O&reason=R
 //                               an operator command: one RoutingChanged, answered once durable
 //                               with {"index":N}; 409 without [routing]
+//   GET /v1/cluster/status      this node's view of the Raft cluster: {"cluster":false} on a
+//                               single node; else node id, role, term, leader, commit and applied
+//                               indices, the log's last index and the projections' applied index
 // Text parameters are percent-encoded (query_string.h).
 // Every endpoint but /healthz needs "Authorization: Bearer <token>" (RFC 6750 section 2.1); a
 // missing or wrong token gets 401 with WWW-Authenticate: Bearer (RFC 6750 section 3).
@@ -129,6 +132,8 @@ class AdminBackend {
   // "auto") answers {"index":N} once its event is durable. InvalidArgument for a bad scope,
   // FailedPrecondition when [routing] is not configured.
   virtual std::string RoutingStatusJson() = 0;
+  // /v1/cluster/status. The default: a single node.
+  virtual std::string ClusterStatusJson() { return "{\"cluster\":false}"; }
   virtual void SetRoutingOverride(std::string scope, std::string mode, std::string operator_name,
                                   std::string reason, ReadDone done) = 0;
   // `lifeboat auth codes`: `count` break-glass activation codes for the user named by
@@ -171,6 +176,7 @@ class AdminRouter {
   AdminResponse HandleDirectoryImport(const AdminRequest& request);
   AdminResponse HandleDirectoryAction(const AdminRequest& request);
   AdminResponse HandleRoutingStatus(const AdminRequest& request);
+  AdminResponse HandleClusterStatus(const AdminRequest& request);
   AdminResponse HandleRoutingOverride(const AdminRequest& request);
   AdminResponse HandleAuthCodes(const AdminRequest& request);
 

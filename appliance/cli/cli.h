@@ -46,6 +46,7 @@ int SimCommand(const Args& args);
 int RouteCommand(const Args& args);
 int AuthCommand(const Args& args);
 int UpdateCommand(const Args& args);
+int ClusterCommand(const Args& args);
 
 // Prints "lifeboat: <message>" on stderr and returns kExitError.
 int Fail(const std::string& message);

@@ -103,6 +103,17 @@ constexpr CommandUsage kCommands[] = {
     {"update", "rollback", "update rollback [--slots DIR]",
      "Makes the other slot active and confirmed: it boots next.",
      "  --slots DIR     the slots directory\n", false},
+    {"cluster", "init", "cluster init --dir DIR --nodes N --addresses HOST:PORT,...",
+     "Makes a cluster CA and one certificate per node in DIR and prints each node's [cluster]\n"
+     "config section.",
+     "  --dir DIR       an absolute path (created 0700)\n"
+     "  --nodes N       how many nodes (1 to 9)\n"
+     "  --addresses A   each node's cluster listen address, comma-separated, node 1 first\n",
+     false},
+    {"cluster", "status", "cluster status [--json]",
+     "This node's view of the Raft cluster: role, term, leader, commit and applied indices.\n"
+     "The node must be running.",
+     "  --json          one JSON object\n"},
     {"demo", "", "demo [--data-dir DIR]",
      "Creates a demo data dir if needed (config, certificate, demo company) and serves it.",
      "  --data-dir DIR  an absolute path (default /var/lib/lifeboat-demo)\n", false},

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   if (command == "route") return RouteCommand(args);
   if (command == "auth") return AuthCommand(args);
   if (command == "update") return UpdateCommand(args);
+  if (command == "cluster") return ClusterCommand(args);
   if (command == "version" || command == "--version") return VersionCommand(args);
   return UsageError("unknown command \"" + std::string(command) + "\"");
 }

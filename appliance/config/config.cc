@@ -32,6 +32,7 @@ constexpr SectionParser kSections[] = {
     {"delivery", &ParseDeliverySection},
     {"webmail", &ParseWebmailSection},  // after "tls": it needs the certificate
     {"dkim", &ParseDkimSection},
+    {"cluster", &ParseClusterSection},
 };
 
 }  // namespace

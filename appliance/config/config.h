@@ -173,6 +173,24 @@ struct WebmailConfig {
   uint64_t requests_per_address_per_minute_max = 0;
 };
 
+// [cluster]: Raft replication of the log (issue #13). Without the section the node runs alone
+// (SingleNodeProposer); with it, every node of the cluster lists the same members.
+struct ClusterMember {
+  uint64_t id = 0;      // > 0, unique in the cluster
+  std::string address;  // numeric "host:port" of its [cluster] listen
+  bool voter = true;    // false: "/standby", replicates without voting
+};
+struct ClusterConfig {
+  bool enabled = false;  // the section is present
+  uint64_t node_id = 0;  // this node's Raft id: one of `members`
+  std::string listen;    // numeric "host:port" the other nodes connect to
+  // Every founding member, this node included ("id@host:port" in the file).
+  std::vector<ClusterMember> members;
+  std::string ca_certificate;  // PEM: the cluster CA (`lifeboat cluster init`)
+  std::string certificate;     // PEM: this node's certificate, signed by the CA
+  std::string private_key;     // PEM
+};
+
 struct Config {
   std::string origin;  // the file it came from
   NodeConfig node;
@@ -187,6 +205,7 @@ struct Config {
   DeliveryConfig delivery;
   WebmailConfig webmail;
   DkimConfig dkim;
+  ClusterConfig cluster;
 };
 
 // Parses and validates. Errors are InvalidArgument with a one-line message starting "config: ".

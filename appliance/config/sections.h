@@ -20,5 +20,6 @@ Status ParseRoutingSection(ConfigSection& section, Config& config);
 Status ParseDeliverySection(ConfigSection& section, Config& config);
 Status ParseWebmailSection(ConfigSection& section, Config& config);
 Status ParseDkimSection(ConfigSection& section, Config& config);
+Status ParseClusterSection(ConfigSection& section, Config& config);
 
 }  // namespace lifeboat::config

@@ -75,6 +75,25 @@ class ClientTls {
   virtual ~ClientTls() = default;
 };
 
+// Mutual TLS between the nodes of one cluster (DESIGN.md "Security model": the replication
+// listener, mutual TLS from a cluster CA). Each node holds its own certificate and key, signed by
+// the cluster's own CA, and the CA's certificate. Both ends present their certificate and verify
+// the other's against that CA alone: a certificate signed by anyone else, or none, ends the
+// handshake. The CA exists only for the cluster, so being signed by it is what membership means.
+struct ClusterTlsFiles {
+  TlsFiles own;
+  std::string ca_certificate_path;  // PEM: the cluster CA's certificate
+};
+
+// Both sides' TLS configuration for the cluster, made by the Network that will run the sessions.
+class ClusterTls {
+ public:
+  virtual ~ClusterTls() = default;
+};
+
+// Which end of a cluster connection a stream is: the one that accepted it or the one that made it.
+enum class TlsRole { kAccepting, kConnecting };
+
 // The server's certificate, key and TLS policy, made by the Network that will run the sessions
 // (each implementation keeps its own kind: OpenSSL contexts, or the simulator's stand-in).
 class ServerTls {
@@ -144,6 +163,14 @@ class ByteStream {
   virtual Status StartClientTls(const ClientTls& tls, std::string_view server_name);
   virtual bool tls() const = 0;
 
+  // TLS from the first byte between two cluster nodes (ClusterTls above): nothing is ever
+  // exchanged in plaintext. Call right after Start, before any Write. OnTlsEstablished follows
+  // once the peer's certificate verified against the cluster CA, or OnClosed. The default (a
+  // network without cluster TLS) refuses with kUnavailable.
+  virtual Status StartClusterTls(const ClusterTls& /*tls*/, TlsRole /*role*/) {
+    return Status::Unavailable("this network has no cluster TLS");
+  }
+
   // Sends what is queued, then closes. OnClosed follows, at most a bounded time later (the
   // implementation's close deadline) if the peer does not read.
   virtual void CloseAfterFlush() = 0;
@@ -199,6 +226,11 @@ class Network {
   // Builds a client TLS policy (TLS 1.2 and up, the same suites as the server's) with its trust
   // store. Errors name the CA file that failed and why. Default: Unavailable.
   virtual Result<std::unique_ptr<ClientTls>> LoadClientTls(const ClientTlsOptions& options);
+  // Loads a node's cluster certificate, key and the cluster CA for StartClusterTls. Errors name
+  // the file that failed and why. The default: kUnavailable (no cluster TLS on this network).
+  virtual Result<std::unique_ptr<ClusterTls>> LoadClusterTls(const ClusterTlsFiles& /*files*/) {
+    return Status::Unavailable("this network has no cluster TLS");
+  }
 };
 
 }  // namespace lifeboat

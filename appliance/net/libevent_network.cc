@@ -11,6 +11,7 @@
 #include <cstring>
 #include <utility>
 
+#include "appliance/net/cluster_tls_context.h"
 #include "appliance/net/stream_connection.h"
 #include "appliance/net/tcp_listener.h"
 #include "appliance/net/tls_context.h"
@@ -139,6 +140,12 @@ Result<std::unique_ptr<ClientTls>> LibeventNetwork::LoadClientTls(const ClientTl
   auto context = ClientTlsContext::Load(options);
   if (!context.ok()) return context.status();
   return std::unique_ptr<ClientTls>(std::move(context).value());
+}
+
+Result<std::unique_ptr<ClusterTls>> LibeventNetwork::LoadClusterTls(const ClusterTlsFiles& files) {
+  auto context = ClusterTlsContext::Load(files);
+  if (!context.ok()) return context.status();
+  return std::unique_ptr<ClusterTls>(std::move(context).value());
 }
 
 }  // namespace lifeboat::net

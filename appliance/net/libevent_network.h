@@ -28,6 +28,8 @@ class LibeventNetwork : public Network {
                                                   ConnectCallback on_done) override;
   Result<std::unique_ptr<ServerTls>> LoadServerTls(const TlsFiles& files) override;
   Result<std::unique_ptr<ClientTls>> LoadClientTls(const ClientTlsOptions& options) override;
+  // A ClusterTlsContext (cluster_tls_context.h).
+  Result<std::unique_ptr<ClusterTls>> LoadClusterTls(const ClusterTlsFiles& files) override;
 
  private:
   event_base* base_;

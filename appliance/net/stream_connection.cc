@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "appliance/net/cluster_tls_context.h"
 #include "appliance/net/tcp_listener.h"
 #include "appliance/net/tls_context.h"
 
@@ -155,7 +156,7 @@ Status StreamConnection::StartTls(const ServerTls& tls) {
   SSL* ssl = SSL_new(ctx);
   SSL_CTX_free(ctx);
   if (ssl == nullptr) return Status::ResourceExhausted("SSL_new failed");
-  return BeginHandshake(ssl, /*client=*/false);
+  return StartTlsFilter(ssl, /*accepting=*/true, /*discard_plaintext=*/true);
 }
 
 Status StreamConnection::StartClientTls(const ClientTls& tls, std::string_view server_name) {
@@ -184,18 +185,30 @@ Status StreamConnection::StartClientTls(const ClientTls& tls, std::string_view s
     SSL_free(ssl);
     return Status::InvalidArgument("TLS server name '" + name + "' refused");
   }
-  return BeginHandshake(ssl, /*client=*/true);
+  return StartTlsFilter(ssl, /*accepting=*/false, /*discard_plaintext=*/true);
 }
 
-Status StreamConnection::BeginHandshake(SSL* ssl, bool client) {
+Status StreamConnection::StartClusterTls(const ClusterTls& tls, TlsRole role) {
+  LB_CHECK(!tls_ && !handshaking_);
+  const auto* context = dynamic_cast<const ClusterTlsContext*>(&tls);
+  LB_CHECK(context != nullptr);
+  if (finished_) return Status::Unavailable("connection already closed");
+  SSL* ssl = SSL_new(context->context(role));
+  if (ssl == nullptr) return Status::ResourceExhausted("SSL_new failed");
+  // TLS from the first byte: what the socket holds is the peer's handshake, never discarded.
+  return StartTlsFilter(ssl, role == TlsRole::kAccepting, /*discard_plaintext=*/false);
+}
+
+Status StreamConnection::StartTlsFilter(SSL* ssl, bool accepting, bool discard_plaintext) {
   if (plain()) {
-    // Drops what the socket holds and queues our unsent plaintext (the 220) in a bufferevent.
-    Status moved = MovePlainToBufferevent();
+    // Queues our unsent plaintext (the 220) in a bufferevent; after STARTTLS, also drops what
+    // the socket holds.
+    Status moved = MovePlainToBufferevent(discard_plaintext);
     if (!moved.ok()) {
       SSL_free(ssl);
       return moved;
     }
-  } else {
+  } else if (discard_plaintext) {
     // Whatever the peer sent after STARTTLS in plaintext is dropped unread (RFC 3207 section 4:
     // the server MUST discard knowledge obtained before TLS; CVE-2011-0411). A client drops what
     // came after the 220 for the same reason: a server sends nothing before the ClientHello.
@@ -205,7 +218,7 @@ Status StreamConnection::BeginHandshake(SSL* ssl, bool client) {
   // The filter reads raw bytes from the socket bufferevent underneath; the reply to STARTTLS
   // already queued there is flushed first, in plaintext, as RFC 3207 requires.
   bufferevent* filtered = bufferevent_openssl_filter_new(
-      base_, bev_, ssl, client ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING,
+      base_, bev_, ssl, accepting ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING,
       BEV_OPT_CLOSE_ON_FREE);
   if (filtered == nullptr) {
     SSL_free(ssl);

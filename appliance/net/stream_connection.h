@@ -34,6 +34,7 @@ struct bufferevent;
 struct ssl_st;
 struct event_base;
 struct event;
+struct ssl_st;
 
 namespace lifeboat::net {
 
@@ -65,6 +66,8 @@ class StreamConnection : public ByteStream {
   // `tls` must be a ClientTlsContext (tls_context.h). Same paths as StartTls, as the client.
   Status StartClientTls(const ClientTls& tls, std::string_view server_name) override;
   bool tls() const override { return tls_; }
+  // `tls` must be a ClusterTlsContext (cluster_tls_context.h).
+  Status StartClusterTls(const ClusterTls& tls, TlsRole role) override;
   // OnClosed follows at most 10 s later if the peer does not read.
   void CloseAfterFlush() override;
   const std::string& peer_address() const override { return peer_; }
@@ -72,10 +75,6 @@ class StreamConnection : public ByteStream {
 
  private:
   explicit StreamConnection(std::string peer) : peer_(std::move(peer)) {}
-
-  // Moves the connection onto a bufferevent with the OpenSSL filter around `ssl` (owned from
-  // here, freed on error) and starts the handshake as server or client.
-  Status BeginHandshake(ssl_st* ssl, bool client);
 
   // The bufferevent path (stream_connection.cc).
   static void OnRead(bufferevent* bev, void* arg);
@@ -94,6 +93,9 @@ class StreamConnection : public ByteStream {
   enum class Ending { kOrderly, kAbrupt };
   void Finish(std::string_view reason, Ending ending = Ending::kAbrupt);
   void InstallCallbacks();
+  // Puts the OpenSSL filter over the connection (taking `ssl`, freed on error) and starts the
+  // handshake as the accepting or the connecting end.
+  Status StartTlsFilter(ssl_st* ssl, bool accepting, bool discard_plaintext);
   // The socket under whichever path is active; -1 once closed.
   int SocketFd() const;
 
@@ -111,8 +113,9 @@ class StreamConnection : public ByteStream {
   void ResumePlain();
   void CloseAfterFlushPlain();
   size_t UnsentPlainBytes() const { return output_.size() - output_sent_; }
-  // Drops unread plaintext, hands the socket and the unsent bytes to a new bufferevent (bev_).
-  Status MovePlainToBufferevent();
+  // Drops unread plaintext (if `discard_unread`: STARTTLS), hands the socket and the unsent bytes
+  // to a new bufferevent (bev_).
+  Status MovePlainToBufferevent(bool discard_unread);
   // Unregisters the plain path's events; the socket stays open.
   void StopPlain();
 

@@ -182,7 +182,7 @@ void StreamConnection::StopPlain() {
   if (deferred_event_ != nullptr) event_del(deferred_event_);
 }
 
-Status StreamConnection::MovePlainToBufferevent() {
+Status StreamConnection::MovePlainToBufferevent(bool discard_unread) {
   // RFC 3207 section 4, CVE-2011-0411: plaintext the peer sent behind STARTTLS is discarded,
   // never read as commands. The bytes already read were handed over whole and the session drops
   // them; here the socket is emptied too. Our 220 reply is still unsent (it leaves through the
@@ -192,7 +192,8 @@ Status StreamConnection::MovePlainToBufferevent() {
   // OnBytes).
   char discard[4096];
   size_t discarded = 0;
-  while (discarded < kStartTlsDiscardBytesMax) {
+  // Cluster TLS starts at the first byte: what the socket holds is the peer's ClientHello.
+  while (discard_unread && discarded < kStartTlsDiscardBytesMax) {
     ssize_t got = ::recv(fd_, discard, sizeof discard, 0);
     if (got > 0) {
       discarded += static_cast<size_t>(got);

@@ -2,9 +2,14 @@
 
 #include <cstring>
 
+#include "eventlog/log_payload_format.h"
 #include "eventlog/raft.pb.h"
 
 namespace lifeboat::eventlog::raft {
+
+// The projection runner tells events from other Raft entries by this byte (log_payload_format.h).
+static_assert(kRaftCommandEntryType == RAFT_COMMAND);
+
 namespace {
 
 void PutServers(const raft_configuration& configuration,

@@ -145,7 +145,7 @@ TEST_F(ConfigTest, UnknownSectionIsAnError) {
   EXPECT_EQ(
       ErrorOf(Good() + "[smtpp]\nport = 25\n"),
       "config: [smtpp]: unknown section (known sections: node, admin, log, tls, eventlog, smtp, "
-      "directory, mailbox, routing, delivery, webmail, dkim)");
+      "directory, mailbox, routing, delivery, webmail, dkim, cluster)");
 }
 
 // [delivery]: how mail reaches the primary; a typo in the TLS mode must stop the start rather
