@@ -14,6 +14,7 @@
 #include "appliance/json/json_writer.h"
 #include "appliance/mailbox_read_state.h"
 #include "appliance/projection_list.h"
+#include "appliance/routing_service.h"
 #include "eventlog/events.pb.h"
 #include "modules/mailbox/mailbox_reader.h"
 #include "simulator/sim_network.h"
@@ -39,19 +40,6 @@ constexpr uint16_t kPrimaryPort = 25;
 
 double Seconds(Duration duration) {
   return std::chrono::duration<double>(duration).count();
-}
-
-const char* ModeName(events::RoutingMode mode) {
-  switch (mode) {
-    case events::ROUTING_MODE_NORMAL:
-      return "normal";
-    case events::ROUTING_MODE_CONTINUITY:
-      return "continuity";
-    case events::ROUTING_MODE_FAILBACK:
-      return "failback";
-    default:
-      return "unspecified";
-  }
 }
 
 std::string MarkerIn(const std::string& raw) {
@@ -430,8 +418,8 @@ class Run {
         if (event.has_routing_changed() && event.routing_changed().scope() == "all") {
           const events::RoutingChanged& changed = event.routing_changed();
           const double at = Seconds(WallTime(event.timestamp_unix_micros()) - world_.wall_start());
-          report_.routing.push_back(
-              {at, ModeName(changed.mode()), changed.reason(), changed.forced_by_operator()});
+          report_.routing.push_back({at, std::string(RoutingModeName(changed.mode())),
+                                     changed.reason(), changed.forced_by_operator()});
         }
         if (!event.has_mail_received()) continue;
         filed[MarkerIn(event.mail_received().raw())].push_back(event.mail_received().mail_id());
