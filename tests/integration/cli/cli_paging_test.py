@@ -60,11 +60,18 @@ COMMANDS = (
     ("route", "auto"),
     ("auth",),
     ("auth", "codes"),
+    ("update",),
+    ("update", "apply"),
+    ("update", "status"),
+    ("update", "rollback"),
+    ("cluster",),
+    ("cluster", "init"),
+    ("cluster", "status"),
     ("demo",),
     ("sim",),
     ("version",),
 )
-COMMANDS_WITH_SUBCOMMANDS = {"log", "mailbox", "directory", "route", "auth"}
+COMMANDS_WITH_SUBCOMMANDS = {"log", "mailbox", "directory", "route", "auth", "update", "cluster"}
 
 
 def run(arguments, timeout_seconds=node_module.CLI_TIMEOUT_SECONDS):
