@@ -51,7 +51,7 @@ class SimPrimary::Session : public ByteStream::Handler {
       Reply("221 2.0.0 bye");
       Close();
     } else {
-      Reply("502 5.5.2 not implemented");
+      Reply("500 5.5.1 command unrecognized");  // RFC 5321 4.2.4
     }
   }
   void DataLine(const std::string& line) {
