@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the .deb with CPack and checks what a security auditor would: the binary and the unit are
 # in it, the unit runs as its own user with NoNewPrivileges, ProtectSystem=strict, the data dir as
-# the only persistent writable path (PrivateTmp) and CAP_NET_BIND_SERVICE as its only capability, and systemd accepts it.
+# the only persistent writable path (a private /tmp besides) and CAP_NET_BIND_SERVICE as its only
+# capability, and systemd accepts it.
 #
 # usage: deb_test.sh BUILD_DIR
 set -euo pipefail
